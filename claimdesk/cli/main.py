@@ -1,0 +1,19 @@
+"""The `claimdesk` command: one Typer app, one sub-app per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from claimdesk.cli import config_cmd
+
+app = typer.Typer(
+    name="claimdesk",
+    help="Medical reimbursement work, automated.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(config_cmd.app, name="config")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,98 @@
+"""Effective settings, from ``CLAIMDESK_*`` variables and an optional ``.env`` file.
+
+``get_settings()`` is called only at entry points (CLI callback, flow body,
+Streamlit resource, Alembic ``env.py``); everything else receives a
+``Settings`` object, so nothing reads the environment or connects at import.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "claimdesk"
+
+
+class Settings(BaseSettings):
+    """Everything claimdesk can be configured with."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CLAIMDESK_", env_file=".env", env_ignore_empty=True, extra="ignore"
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    # Empty means the SQLite file ``<data_dir>/claimdesk.db`` (WAL mode).
+    database_url: SecretStr | None = None
+
+    document_store: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_prefix: str = "claimdesk/"
+    s3_sse: Literal["AES256", "aws:kms"] = "AES256"
+    s3_kms_key_id: str | None = None
+    # boto3 itself reads AWS_ENDPOINT_URL_S3; kept here so `config show` reports it.
+    s3_endpoint_url: str | None = Field(
+        default_factory=lambda: os.environ.get("AWS_ENDPOINT_URL_S3") or None
+    )
+
+    prefect_api_url: str | None = Field(
+        default_factory=lambda: os.environ.get("PREFECT_API_URL") or None
+    )
+
+    # Payer gateway defaults; per-payer endpoints and credentials live on the Payer row.
+    payer_sim_url: str = "http://127.0.0.1:8600/core"
+    core_sender_id: str = "CLAIMDESK"
+    payer_timeout_s: float = 20.0  # CAQH CORE real-time response limit
+    payer_max_retries: int = 3
+
+    session_secret: SecretStr = SecretStr("change-me-outside-the-demo")
+    session_idle_minutes: int = 30
+
+    @model_validator(mode="after")
+    def _check_s3(self) -> Self:
+        if self.document_store == "s3" and not self.s3_bucket:
+            raise ValueError("CLAIMDESK_S3_BUCKET is required when CLAIMDESK_DOCUMENT_STORE=s3.")
+        if self.s3_sse == "aws:kms" and self.document_store == "s3" and not self.s3_kms_key_id:
+            raise ValueError("CLAIMDESK_S3_KMS_KEY_ID is required when CLAIMDESK_S3_SSE=aws:kms.")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.data_dir / 'claimdesk.db'}"
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.data_dir / "documents"
+
+    def masked(self) -> dict[str, Any]:
+        """The effective settings with secrets and database passwords masked."""
+        shown: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                value = "**********" if value.get_secret_value() else ""
+            shown[name] = value if value is None else str(value)
+        shown["database_url"] = _mask_url_password(self.effective_database_url)
+        return shown
+
+
+def _mask_url_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.render_as_string(hide_password=True)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings; call at entry points only."""
+    return Settings()
