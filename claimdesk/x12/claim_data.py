@@ -189,6 +189,12 @@ class BillingProvider(PersonName):
     taxonomy: Annotated[str, Field(pattern=r"^[0-9A-Z]{9}X$")] | None = None
     address: Address  # street address: a PO box is not allowed in 2010AA
 
+    @model_validator(mode="after")
+    def _nine_digit_zip(self) -> BillingProvider:
+        if len(self.address.postal_code) != 9:
+            raise ValueError("the billing provider's ZIP code must have nine digits (2010AA N403)")
+        return self
+
 
 class PayerRef(X12Model):
     """2010BB NM1*PR (837), 2100A (270/276)."""
@@ -384,6 +390,27 @@ class ClaimBatch837(TransactionHeader):
                     raise ValueError(f"claim {claim.claim_id}: an 837P claim has at most 50 lines")
                 if claim.attending_provider is not None:
                     raise ValueError(f"claim {claim.claim_id}: attending provider is 837I only")
+                institutional = (
+                    claim.statement_from,
+                    claim.statement_through,
+                    claim.admission_date,
+                    claim.admission_type_code,
+                    claim.admission_source_code,
+                    claim.patient_status_code,
+                )
+                if any(value is not None for value in institutional):
+                    raise ValueError(
+                        f"claim {claim.claim_id}: statement/admission data is 837I only"
+                    )
+                for line in claim.lines:
+                    if line.revenue_code is not None or line.unit_code == "DA":
+                        raise ValueError(
+                            f"claim {claim.claim_id}: revenue codes and DA are 837I only"
+                        )
+                    if not line.diagnosis_pointers or line.procedure_code is None:
+                        raise ValueError(
+                            f"claim {claim.claim_id}: an 837P line needs a procedure and a pointer"
+                        )
             else:
                 if claim.statement_from is None or claim.statement_through is None:
                     raise ValueError(f"claim {claim.claim_id}: 837I needs statement dates")
@@ -391,10 +418,15 @@ class ClaimBatch837(TransactionHeader):
                     raise ValueError(f"claim {claim.claim_id}: 837I needs patient_status_code")
                 if claim.rendering_provider is not None:
                     raise ValueError(f"claim {claim.claim_id}: use attending_provider on 837I")
-                if any(line.revenue_code is None for line in claim.lines):
-                    raise ValueError(
-                        f"claim {claim.claim_id}: every 837I line needs a revenue code"
-                    )
+                for line in claim.lines:
+                    if line.revenue_code is None or line.unit_code == "MJ":
+                        raise ValueError(
+                            f"claim {claim.claim_id}: 837I lines need a revenue code, UN/DA"
+                        )
+                    if line.diagnosis_pointers or line.place_of_service is not None:
+                        raise ValueError(
+                            f"claim {claim.claim_id}: 837I lines take no pointers or POS"
+                        )
         return self
 
 
