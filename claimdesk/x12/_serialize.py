@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from claimdesk.x12._errors import X12Error
 from claimdesk.x12.claim_data import ControlNumbers, EnvelopeParties
@@ -40,20 +41,16 @@ class Delimiters:
 
 def segment(*elements: str | None) -> str:
     """One segment (id first) with trailing empty elements dropped, ending in the terminator."""
-    values = ["" if element is None else element for element in elements]
-    while values and values[-1] == "":
-        values.pop()
-    return E.join(values) + S
+    # E never occurs in data, so stripping it drops exactly the trailing empty elements.
+    return E.join([element or "" for element in elements]).rstrip(E) + S
 
 
 def composite(*components: str | None) -> str:
     """One composite element with trailing empty components dropped."""
-    values = ["" if component is None else component for component in components]
-    while values and values[-1] == "":
-        values.pop()
-    return C.join(values)
+    return C.join([component or "" for component in components]).rstrip(C)
 
 
+@lru_cache(maxsize=4096)  # a batch repeats few distinct dates; formatting is hot
 def format_date(value: date) -> str:
     """CCYYMMDD (D8)."""
     return f"{value.year:04d}{value.month:02d}{value.day:02d}"

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 from claimdesk.x12._serialize import (
     C,
+    E,
+    S,
     composite,
     finish_interchange,
     format_amount,
@@ -134,10 +136,13 @@ def _hierarchy(batch: ClaimBatch837) -> list[str]:
     subscriber_key: tuple[object, object] | None = None
     patient: Patient | None = None
     for claim in claims:
-        new_billing = billing is None or claim.billing_provider != billing
+        # Identity first: batches built from shared objects skip pydantic's field comparison.
+        new_billing = not _same(claim.billing_provider, billing)
         new_subscriber = (
             new_billing
-            or subscriber_key != (claim.subscriber, claim.payer)
+            or subscriber_key is None
+            or not _same(claim.subscriber, subscriber_key[0])
+            or not _same(claim.payer, subscriber_key[1])
             # An HL 22 carries either the subscriber's own claims or HL 23 children, never
             # both: pyx12's 837I map (and many payers) cannot return from 2000C to 2000B.
             or (claim.patient is None) != (patient is None)
@@ -156,13 +161,17 @@ def _hierarchy(batch: ClaimBatch837) -> list[str]:
             has_patients = claim.patient is not None
             out.append(segment("HL", str(hl), str(billing_hl), "22", "1" if has_patients else "0"))
             out.extend(_subscriber(claim, institutional))
-        if claim.patient is not None and (new_subscriber or claim.patient != patient):
+        if claim.patient is not None and (new_subscriber or not _same(claim.patient, patient)):
             hl += 1
             patient = claim.patient
             out.append(segment("HL", str(hl), str(subscriber_hl), "23", "0"))
             out.extend(_patient(patient))
         out.extend(_claim(claim, institutional))
     return out
+
+
+def _same(a: object, b: object) -> bool:
+    return a is b or a == b
 
 
 def _billing_provider(provider: BillingProvider, institutional: bool) -> list[str]:
@@ -249,7 +258,7 @@ def _claim(claim: Claim837, institutional: bool) -> list[str]:
         out.append(segment("REF", "G1", claim.prior_authorization))
     if claim.original_claim_number is not None:
         out.append(segment("REF", "F8", claim.original_claim_number))
-    out.append(segment("REF", "D9", claim.wire_claim_reference))
+    out.append(f"REF{E}D9{E}{claim.claim_id}-v{claim.claim_version}{S}")
     out.extend(_diagnoses(claim.diagnoses, institutional))
     if claim.attending_provider is not None:
         out.extend(_provider("71", "AT", claim.attending_provider))
@@ -363,11 +372,12 @@ def _line(line: ServiceLine, institutional: bool) -> list[str]:
             composite(*(str(pointer) for pointer in line.diagnosis_pointers)),
         )
     qualifier, period = format_period(line.service_date, line.service_date_end)
+    # The hot path: fixed segments as f-strings (no empty elements to drop).
     out = [
-        segment("LX", str(line.line_number)),
+        f"LX{E}{line.line_number}{S}",
         service,
-        segment("DTP", "472", qualifier, period),
-        segment("REF", "6R", line.line_item_control_number),
+        f"DTP{E}472{E}{qualifier}{E}{period}{S}",
+        f"REF{E}6R{E}{line.line_item_control_number}{S}",
     ]
     for adjudication in line.adjudications:
         out.extend(_line_adjudication(adjudication, institutional))

@@ -437,7 +437,10 @@ class EligibilityInquiry(X12Model):
     information_receiver: Provider  # 2100B NM1*1P
     subscriber: Subscriber  # 2100C
     dependent: Patient | None = None  # 2100D
-    trace_number: Ref50  # TRN*1
+    trace_number: Ref50  # TRN02
+    trace_originator: Annotated[
+        str, Field(pattern=r"^[0-9A-Z]{10}$")
+    ]  # TRN03: "1" + EIN, or "9" + id
     service_type_codes: Annotated[
         tuple[Annotated[str, Field(pattern=r"^[0-9A-Z]{1,2}$")], ...],
         Field(min_length=1, max_length=99),
