@@ -1,0 +1,77 @@
+"""claimdesk's tables. Importing this package registers every table on ``SQLModel.metadata``."""
+
+from models.audit import AuditEvent, append_audit_event, verify_audit_chain
+from models.claims import Claim, ClaimBase, ClaimLine, ClaimLineBase, Diagnosis, DiagnosisBase
+from models.documents import Document, DocumentLink
+from models.gateway_state import PayerCircuit
+from models.patients import (
+    Appointment,
+    Authorization,
+    Coverage,
+    CoverageBase,
+    Patient,
+    PatientBase,
+)
+from models.reference import FeeSchedule, Payer, PayerBase, Practice, PracticeBase, Provider
+from models.review import Comment, ReviewDecision, ReviewTask
+from models.sequences import ControlSequence, allocate_control_numbers
+from models.transactions import (
+    Adjustment,
+    Appeal,
+    ClaimPayment,
+    Denial,
+    EligibilityCheck,
+    RemarkCode,
+    Remittance,
+    ServicePayment,
+    StatusCheck,
+    Submission,
+    SubmissionClaim,
+)
+from models.users import ROLES, User, UserBase
+
+__all__ = [
+    "ROLES",
+    "Adjustment",
+    "Appeal",
+    "Appointment",
+    "AuditEvent",
+    "Authorization",
+    "Claim",
+    "ClaimBase",
+    "ClaimLine",
+    "ClaimLineBase",
+    "ClaimPayment",
+    "Comment",
+    "ControlSequence",
+    "Coverage",
+    "CoverageBase",
+    "Denial",
+    "Diagnosis",
+    "DiagnosisBase",
+    "Document",
+    "DocumentLink",
+    "EligibilityCheck",
+    "FeeSchedule",
+    "Patient",
+    "PatientBase",
+    "Payer",
+    "PayerBase",
+    "PayerCircuit",
+    "Practice",
+    "PracticeBase",
+    "Provider",
+    "RemarkCode",
+    "Remittance",
+    "ReviewDecision",
+    "ReviewTask",
+    "ServicePayment",
+    "StatusCheck",
+    "Submission",
+    "SubmissionClaim",
+    "User",
+    "UserBase",
+    "allocate_control_numbers",
+    "append_audit_event",
+    "verify_audit_chain",
+]

@@ -35,3 +35,115 @@ def moto_s3_endpoint() -> Iterator[str]:
             yield endpoint
     finally:
         server.stop()
+
+
+# --- Application database -------------------------------------------------------------
+# Model, migration and store tests run against SQLite and PostgreSQL. Outside CI a
+# PostgreSQL that cannot be reached skips its tests with the reason; under CI it fails.
+
+import os  # noqa: E402
+import uuid  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from claimdesk.db import make_engine  # noqa: E402
+from claimdesk.migrate import upgrade_database  # noqa: E402
+from claimdesk.settings import Settings  # noqa: E402
+
+PG_ADMIN_URL = os.environ.get(
+    "CLAIMDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+DB_BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _pg_unavailable_reason() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # any connection failure means "not reachable"
+        return f"PostgreSQL at {PG_ADMIN_URL} is not reachable: {type(exc).__name__}"
+    return None
+
+
+class _Databases:
+    """Creates throwaway databases (migrated by Alembic) and drops them at the end."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.pg_databases: list[str] = []
+        self._pg_checked = False
+        self._pg_reason: str | None = None
+
+    def pg_reason(self) -> str | None:
+        if not self._pg_checked:
+            self._pg_reason = _pg_unavailable_reason()
+            self._pg_checked = True
+        return self._pg_reason
+
+    def settings(self, backend: str, tmp_dir: Path | None = None) -> Settings:
+        data_dir = tmp_dir or self.root / uuid.uuid4().hex[:8]
+        if backend == "sqlite":
+            return Settings(_env_file=None, data_dir=data_dir)
+        reason = self.pg_reason()
+        if reason is not None:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"{reason} (CI requires PostgreSQL)")
+            pytest.skip(reason)
+        name = f"claimdesk_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.pg_databases.append(name)
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        return Settings(_env_file=None, data_dir=data_dir, database_url=url)
+
+    def drop_all(self) -> None:
+        if not self.pg_databases:
+            return
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.pg_databases:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Databases]:
+    dbs = _Databases(tmp_path_factory.mktemp("db"))
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session", params=DB_BACKENDS)
+def migrated_engine(request: pytest.FixtureRequest, databases: _Databases) -> Iterator[Engine]:
+    """One migrated database per backend for the whole session."""
+    engine = make_engine(databases.settings(request.param))
+    upgrade_database(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(migrated_engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    with migrated_engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as db_session:
+            yield db_session
+        transaction.rollback()
+
+
+@pytest.fixture(params=DB_BACKENDS)
+def fresh_settings(
+    request: pytest.FixtureRequest, databases: _Databases, tmp_path: Path
+) -> Settings:
+    """Settings for a new, empty (unmigrated) database of each backend, for tests that commit."""
+    return databases.settings(request.param, tmp_path)

@@ -1,0 +1,100 @@
+"""The claim status state machine: every allowed transition in one table.
+
+A claim is printed with its current ``status`` everywhere; any change goes
+through ``check_transition`` so no code path can invent a move the billing
+office did not agree to.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from claimdesk.errors import InvalidTransition
+
+
+class ClaimStatus(StrEnum):
+    DRAFT = "draft"
+    ELIGIBILITY_HOLD = "eligibility_hold"
+    READY = "ready"
+    SCRUB_HOLD = "scrub_hold"
+    QUEUED = "queued"
+    SENT = "sent"
+    REJECTED = "rejected"
+    ACCEPTED = "accepted"
+    PENDING = "pending"
+    PAID = "paid"
+    PARTIALLY_PAID = "partially_paid"
+    DENIED = "denied"
+    APPEALED = "appealed"
+    BILLED_SECONDARY = "billed_secondary"
+    BILLED_PATIENT = "billed_patient"
+    WRITTEN_OFF = "written_off"
+    VOIDED = "voided"
+
+
+S = ClaimStatus
+# Adjudicated outcomes an 835 (or a reversal in one) can move a claim between.
+_ADJUDICATED = frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED})
+
+TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+    S.DRAFT: frozenset({S.ELIGIBILITY_HOLD, S.READY, S.VOIDED}),
+    # Self-pay after an eligibility review bills the patient directly.
+    S.ELIGIBILITY_HOLD: frozenset({S.READY, S.DRAFT, S.BILLED_PATIENT, S.WRITTEN_OFF, S.VOIDED}),
+    S.READY: frozenset({S.SCRUB_HOLD, S.QUEUED, S.ELIGIBILITY_HOLD, S.VOIDED}),
+    S.SCRUB_HOLD: frozenset({S.READY, S.QUEUED, S.WRITTEN_OFF, S.VOIDED}),
+    S.QUEUED: frozenset({S.SENT, S.READY, S.VOIDED}),
+    # An 835 can overtake the 277CA, so a sent claim may go straight to adjudication.
+    S.SENT: frozenset({S.ACCEPTED, S.REJECTED, S.PENDING} | _ADJUDICATED),
+    # A rejected claim was never adjudicated: it is corrected and sent as a new original.
+    S.REJECTED: frozenset({S.READY, S.DRAFT, S.QUEUED, S.WRITTEN_OFF, S.VOIDED}),
+    S.ACCEPTED: frozenset({S.PENDING, S.REJECTED} | _ADJUDICATED),
+    S.PENDING: frozenset({S.ACCEPTED} | _ADJUDICATED),
+    # A reversal (CLP02 22) reopens an adjudicated claim; a corrected claim (freq 7) is re-queued.
+    S.PAID: frozenset(
+        {S.PENDING, S.QUEUED, S.APPEALED, S.BILLED_SECONDARY, S.BILLED_PATIENT, S.WRITTEN_OFF}
+        | _ADJUDICATED
+    )
+    - {S.PAID},
+    S.PARTIALLY_PAID: frozenset(
+        {S.PENDING, S.QUEUED, S.APPEALED, S.BILLED_SECONDARY, S.BILLED_PATIENT, S.WRITTEN_OFF}
+        | _ADJUDICATED
+    )
+    - {S.PARTIALLY_PAID},
+    S.DENIED: frozenset(
+        {
+            S.PENDING,
+            S.READY,
+            S.QUEUED,
+            S.APPEALED,
+            S.BILLED_SECONDARY,
+            S.BILLED_PATIENT,
+            S.WRITTEN_OFF,
+            S.PAID,
+            S.PARTIALLY_PAID,
+        }
+    ),
+    # Each appeal level decides paid, partly paid or upheld (denied → next level or write-off).
+    S.APPEALED: frozenset({S.WRITTEN_OFF} | _ADJUDICATED),
+    S.BILLED_SECONDARY: frozenset({S.BILLED_PATIENT, S.WRITTEN_OFF} | _ADJUDICATED),
+    S.BILLED_PATIENT: frozenset({S.PAID, S.WRITTEN_OFF}),
+    S.WRITTEN_OFF: frozenset(),
+    S.VOIDED: frozenset(),
+}
+
+FINAL_STATUSES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+
+
+def check_transition(current: str, target: str) -> ClaimStatus:
+    """Return ``target`` as a status if ``current`` may move to it, else raise."""
+    try:
+        source = ClaimStatus(current)
+    except ValueError:
+        raise InvalidTransition(current, target, frozenset()) from None
+    allowed = TRANSITIONS[source]
+    try:
+        destination = ClaimStatus(target)
+    except ValueError:
+        raise InvalidTransition(current, target, frozenset(allowed)) from None
+    if destination not in allowed:
+        raise InvalidTransition(current, target, frozenset(allowed))
+    return destination
