@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from claimdesk.cli import config_cmd
+from claimdesk.cli import config_cmd, x12_cmd
 
 app = typer.Typer(
     name="claimdesk",
@@ -13,6 +13,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(x12_cmd.app, name="x12")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,309 @@
+"""Interchange, group and set structure: ISA/IEA, TA1, GS/GE, ST/SE.
+
+``iter_transactions`` streams: it holds one transaction set's segments at a time
+and yields each parsed set with its (header-only) interchange and group, so a
+file of any size is read in bounded memory. Trailer checks (SE, GE, IEA) run as
+each trailer arrives, so a defect late in a file is raised after the sets before
+it were yielded. ``read_interchanges`` builds the whole tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from claimdesk.x12._errors import EnvelopeMismatch, X12Error, X12SyntaxError
+from claimdesk.x12._tokenize import (
+    CHUNK_SIZE,
+    Delimiters,
+    Segment,
+    SegmentReader,
+    get,
+    parse_date_text,
+    require,
+)
+from claimdesk.x12.models import FunctionalGroup, Interchange, InterchangeAck, OtherTransaction
+
+Source = bytes | str | IO[bytes] | IO[str]
+
+
+@dataclass(frozen=True, slots=True)
+class SetContext:
+    """What a set parser knows besides its segments."""
+
+    delimiters: Delimiters
+    version: str  # ST03, else GS08
+    interchange: Interchange  # headers only
+    group: FunctionalGroup  # headers only
+
+
+# (segments ST..SE, context) -> parsed model
+SetParser = Callable[[list[Segment], SetContext], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSet:
+    """One parsed transaction set with the envelope around it (headers only)."""
+
+    interchange: Interchange
+    group: FunctionalGroup
+    transaction: Any
+
+
+_PARSERS: dict[str, SetParser] = {}
+
+
+def register_parser(set_id: str, parser: SetParser) -> None:
+    """Route sets with ST01 ``set_id`` to ``parser`` (called once per parser module)."""
+    _PARSERS[set_id] = parser
+
+
+def _parse_other(segments: list[Segment], context: SetContext) -> Any:
+    st = segments[0][1]
+    return OtherTransaction(
+        set_id=get(st, 1),
+        control_number=get(st, 2),
+        implementation=context.version,
+        segment_count=len(segments),
+    )
+
+
+def _same_control(a: str, b: str) -> bool:
+    a, b = a.strip(), b.strip()
+    if a.isdecimal() and b.isdecimal():
+        return int(a) == int(b)
+    return a == b
+
+
+def _count(segment: Segment, index: int) -> int:
+    text = require(segment, index)
+    if not text.isdecimal():
+        position, elements = segment
+        raise X12SyntaxError(
+            "count is not a number",
+            segment_index=position,
+            segment_id=elements[0],
+            element=f"{elements[0]}{index:02d}",
+        )
+    return int(text)
+
+
+def _mismatch(segment: Segment, index: int, message: str, expected: str) -> EnvelopeMismatch:
+    position, elements = segment
+    return EnvelopeMismatch(
+        message,
+        segment_index=position,
+        segment_id=elements[0],
+        element=f"{elements[0]}{index:02d}",
+        expected=expected,
+    )
+
+
+def _unexpected(segment: Segment, message: str) -> X12SyntaxError:
+    return X12SyntaxError(message, segment_index=segment[0], segment_id=segment[1][0])
+
+
+def _read_isa(segment: Segment) -> Interchange:
+    isa = segment[1]
+    return Interchange(
+        control_number=isa[13].strip(),
+        sender_qualifier=isa[5].strip(),
+        sender_id=isa[6].strip(),
+        receiver_qualifier=isa[7].strip(),
+        receiver_id=isa[8].strip(),
+        date=parse_date_text(isa[9].strip()),
+        time=isa[10].strip(),
+        version=isa[12].strip(),
+        usage=isa[15].strip(),
+    )
+
+
+def _read_gs(segment: Segment) -> FunctionalGroup:
+    gs = segment[1]
+    return FunctionalGroup(
+        functional_id=get(gs, 1),
+        sender_code=get(gs, 2),
+        receiver_code=get(gs, 3),
+        date=parse_date_text(get(gs, 4)),
+        control_number=require(segment, 6),
+        version=get(gs, 8),
+    )
+
+
+def _read_ta1(segment: Segment) -> InterchangeAck:
+    ta1 = segment[1]
+    return InterchangeAck(
+        control_number=get(ta1, 1),
+        date=parse_date_text(get(ta1, 2)),
+        time=get(ta1, 3),
+        ack_code=get(ta1, 4),
+        note_code=get(ta1, 5),
+    )
+
+
+def _parse_set(
+    segments: list[Segment],
+    delimiters: Delimiters,
+    interchange: Interchange,
+    group: FunctionalGroup,
+) -> Any:
+    st = segments[0][1]
+    context = SetContext(delimiters, get(st, 3) or group.version, interchange, group)
+    parser = _PARSERS.get(get(st, 1), _parse_other)
+    try:
+        return parser(segments, context)
+    except X12Error:
+        raise
+    except (IndexError, KeyError, ValueError, ArithmeticError, TypeError, AttributeError) as exc:
+        # A safety net: the parsers raise X12SyntaxError themselves where they can.
+        raise X12SyntaxError(
+            f"transaction set could not be read ({type(exc).__name__})",
+            segment_index=segments[0][0],
+            segment_id="ST",
+        ) from exc
+
+
+Event = tuple[str, Any]
+
+
+def _walk(source: Source, chunk_size: int) -> Iterator[Event]:
+    """Yield ('interchange'|'ta1'|'group'|'set'|'group_end'|'interchange_end', value)."""
+    reader = SegmentReader(source, chunk_size)
+    isa: Segment | None = None
+    interchange: Interchange | None = None
+    gs: Segment | None = None
+    group: FunctionalGroup | None = None
+    set_segments: list[Segment] | None = None
+    group_count = 0
+    set_count = 0
+    last: Segment | None = None
+    for segment in reader:
+        last = segment
+        segment_id = segment[1][0]
+        if set_segments is not None:
+            set_segments.append(segment)
+            if segment_id != "SE":
+                if segment_id in ("ST", "GE", "IEA", "ISA", "GS"):
+                    raise _unexpected(segment, "segment inside a transaction set before its SE")
+                continue
+            st = set_segments[0]
+            if _count(segment, 1) != len(set_segments):
+                raise _mismatch(
+                    segment, 1, "segment count does not match the set", f"{len(set_segments)}"
+                )
+            if not _same_control(require(segment, 2), st[1][2]):
+                raise _mismatch(segment, 2, "does not match ST02", "ST02's control number")
+            assert reader.delimiters is not None and group is not None and interchange
+            yield "set", _parse_set(set_segments, reader.delimiters, interchange, group)
+            set_segments = None
+            set_count += 1
+        elif segment_id == "ISA":
+            if isa is not None:
+                raise _unexpected(segment, "ISA inside an interchange: the previous one has no IEA")
+            if len(segment[1]) != 17:
+                raise _unexpected(segment, "ISA does not have 16 elements")
+            isa, group_count = segment, 0
+            interchange = _read_isa(segment)
+            yield "interchange", interchange
+        elif isa is None:
+            raise _unexpected(segment, "segment outside an interchange (after IEA)")
+        elif segment_id == "ST":
+            if group is None:
+                raise _unexpected(segment, "ST outside a functional group (no GS)")
+            require(segment, 1)
+            require(segment, 2)
+            set_segments = [segment]
+        elif segment_id == "GS":
+            if group is not None:
+                raise _unexpected(segment, "GS inside a functional group: the previous has no GE")
+            gs, group, set_count = segment, _read_gs(segment), 0
+            yield "group", group
+        elif segment_id == "GE":
+            if group is None or gs is None:
+                raise _unexpected(segment, "GE without a GS")
+            if _count(segment, 1) != set_count:
+                raise _mismatch(segment, 1, "transaction set count is wrong", f"{set_count}")
+            if not _same_control(require(segment, 2), gs[1][6]):
+                raise _mismatch(segment, 2, "does not match GS06", "GS06's control number")
+            group, gs = None, None
+            group_count += 1
+            yield "group_end", None
+        elif segment_id == "IEA":
+            if group is not None:
+                raise _unexpected(segment, "IEA inside a functional group: GE is missing")
+            if _count(segment, 1) != group_count:
+                raise _mismatch(segment, 1, "functional group count is wrong", f"{group_count}")
+            if not _same_control(require(segment, 2), isa[1][13]):
+                raise _mismatch(segment, 2, "does not match ISA13", "ISA13's control number")
+            isa = None
+            yield "interchange_end", None
+        elif segment_id == "TA1" and group is None:
+            yield "ta1", _read_ta1(segment)
+        else:
+            raise _unexpected(segment, "segment outside a transaction set")
+    position = last[0] + 1 if last else 1
+    if set_segments is not None:
+        raise X12SyntaxError(
+            "data ends inside a transaction set", segment_index=position, expected="SE"
+        )
+    if group is not None:
+        raise X12SyntaxError(
+            "data ends inside a functional group", segment_index=position, expected="GE"
+        )
+    if isa is not None:
+        raise X12SyntaxError(
+            "data ends inside an interchange", segment_index=position, expected="IEA"
+        )
+    if reader.trailing_data:
+        raise X12SyntaxError(
+            "data after the last IEA does not start an interchange",
+            segment_index=position,
+            expected="ISA or nothing",
+            detail=f"starts {reader.trailing_data[:40]!r}",
+        )
+
+
+def iter_transactions(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iterator[ParsedSet]:
+    """Yield each transaction set, parsed, as it is read (bounded memory)."""
+    interchange: Interchange | None = None
+    group: FunctionalGroup | None = None
+    for kind, value in _walk(source, chunk_size):
+        if kind == "interchange":
+            interchange = value
+        elif kind == "group":
+            group = value
+        elif kind == "set":
+            assert interchange is not None and group is not None
+            yield ParsedSet(interchange, group, value)
+
+
+def iter_interchanges(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iterator[Interchange]:
+    """Yield each interchange, whole (its sets in memory), as its IEA is read."""
+    interchange: Interchange | None = None
+    acks: list[InterchangeAck] = []
+    groups: list[FunctionalGroup] = []
+    group: FunctionalGroup | None = None
+    sets: list[Any] = []
+    for kind, value in _walk(source, chunk_size):
+        if kind == "interchange":
+            interchange, acks, groups = value, [], []
+        elif kind == "ta1":
+            acks.append(value)
+        elif kind == "group":
+            group, sets = value, []
+        elif kind == "set":
+            sets.append(value)
+        elif kind == "group_end":
+            assert group is not None
+            groups.append(group.model_copy(update={"transactions": tuple(sets)}))
+        elif kind == "interchange_end":
+            assert interchange is not None
+            yield interchange.model_copy(
+                update={"acknowledgments": tuple(acks), "groups": tuple(groups)}
+            )
+
+
+def read_interchanges(source: Source, *, chunk_size: int = CHUNK_SIZE) -> list[Interchange]:
+    """Read every interchange in ``source`` (bytes, str or a file object opened by the caller)."""
+    return list(iter_interchanges(source, chunk_size=chunk_size))
