@@ -1,0 +1,1 @@
+"""Payer connectivity: the CAQH CORE envelope, the payer client, the outbox."""
