@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from claimdesk.cli import config_cmd, x12_cmd
+from claimdesk.cli import audit_cmd, config_cmd, db_cmd, demo_cmd, users_cmd, x12_cmd
 
 app = typer.Typer(
     name="claimdesk",
@@ -13,6 +13,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(audit_cmd.app, name="audit")
+app.command("demo-data")(demo_cmd.demo_data)
 app.add_typer(x12_cmd.app, name="x12")
 
 

@@ -1,0 +1,292 @@
+"""A believable synthetic practice, deterministic for a seed.
+
+Feeds the demo, the tests and the benchmarks: providers with valid NPIs, the
+four simulated payers with their deadlines, patients and coverages (some
+inactive, some with a secondary, some dependents) and draft claims with real
+CPT and ICD-10-CM codes, chargemaster prices and recent dates of service.
+Running it again with the same seed adds nothing twice.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import Session, select
+
+from claimdesk.demo.catalog import (
+    CITIES,
+    FIRST_NAMES,
+    LAST_NAMES,
+    PAYERS,
+    PROCEDURES,
+    STREETS,
+    VISITS,
+)
+from claimdesk.x12.npi import npi_check_digit
+from models import (
+    Appointment,
+    Claim,
+    Coverage,
+    FeeSchedule,
+    Patient,
+    Payer,
+    Practice,
+    Provider,
+)
+from models.crud import create_claim, validated
+
+DEMO_PRACTICE_NPI_PREFIX = "123456789"
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    practice_id: int
+    payers: int
+    patients: int
+    claims_created: int
+    claims_skipped: int
+    appointments: int
+
+
+def _npi(rng: random.Random) -> str:
+    prefix = f"1{rng.randrange(10**8):08d}"
+    return prefix + str(npi_check_digit(prefix))
+
+
+def _get_or_add(
+    session: Session, model: type[Any], where: dict[str, Any], data: dict[str, Any]
+) -> Any:
+    """The row matching ``where``, created from ``where`` + ``data`` when missing."""
+    query: Any = select(model)
+    for column, value in where.items():
+        query = query.where(getattr(model, column) == value)
+    row = session.exec(query).first()
+    if row is None:
+        row = validated(model, {**where, **data})
+        session.add(row)
+        session.flush()
+    return row
+
+
+def generate_demo_practice(
+    session: Session, *, claims: int, seed: int, today: date | None = None
+) -> DemoSummary:
+    """Fill the database with a demo practice and ``claims`` draft claims."""
+    today = today or datetime.now(UTC).date()
+    rng = random.Random(seed)
+    city, state, postal = CITIES[0]
+    practice_npi = DEMO_PRACTICE_NPI_PREFIX + str(npi_check_digit(DEMO_PRACTICE_NPI_PREFIX))
+    practice = _get_or_add(
+        session,
+        Practice,
+        {"npi": practice_npi},
+        {
+            "name": "Riverside Family Medicine",
+            "tin": "371234567",
+            "taxonomy": "207Q00000X",
+            "address_line1": "400 Riverside Dr",
+            "city": city,
+            "state": state,
+            "postal_code": postal,
+        },
+    )
+    billing = _get_or_add(
+        session,
+        Provider,
+        {"practice_id": practice.id, "npi": practice_npi},
+        {
+            "role": "billing",
+            "organization_name": "Riverside Family Medicine",
+            "tin": "371234567",
+            "taxonomy": "207Q00000X",
+            "address_line1": "400 Riverside Dr",
+            "city": city,
+            "state": state,
+            "postal_code": postal,
+        },
+    )
+    doctor_rng = random.Random(f"providers-{practice_npi}")
+    renderers = [
+        _get_or_add(
+            session,
+            Provider,
+            {"practice_id": practice.id, "last_name": last, "role": "rendering"},
+            {"first_name": first, "npi": _npi(doctor_rng), "taxonomy": "207Q00000X"},
+        )
+        for first, last in [("Helen", "Okafor"), ("Samuel", "Lindgren"), ("Priya", "Raman")]
+    ]
+    payers = [_get_or_add(session, Payer, {"payer_id": p["payer_id"]}, p) for p in PAYERS]
+    for payer in payers:
+        for code, (_charge, allowed) in PROCEDURES.items():
+            _get_or_add(
+                session,
+                FeeSchedule,
+                {"payer_id": payer.id, "code": code},
+                {
+                    "effective_from": date(today.year - 1, 1, 1),
+                    "expected_allowed": _payer_allowed(payer, allowed),
+                },
+            )
+
+    patient_count = max(1, claims // 3)
+    patients = [
+        _patient(session, rng, practice, payers, seed, index, today)
+        for index in range(patient_count)
+    ]
+
+    created = skipped = 0
+    for index in range(claims):
+        pcn = f"D{seed % 1000:03d}{index:07d}"
+        exists = session.exec(
+            select(Claim.id).where(
+                Claim.practice_id == practice.id, Claim.patient_control_number == pcn
+            )
+        ).first()
+        patient, coverage = patients[rng.randrange(len(patients))]
+        procedures, diagnoses = VISITS[rng.randrange(len(VISITS))]
+        days_ago = rng.randint(2, 60)
+        if exists is not None:
+            skipped += 1
+            continue
+        service_date = today - timedelta(days=days_ago)
+        lines = [
+            {
+                "procedure_code": code,
+                "charge": PROCEDURES[code][0],
+                "diagnosis_pointers": list(range(1, len(diagnoses) + 1))[:4],
+                "service_date": service_date,
+            }
+            for code in procedures
+        ]
+        create_claim(
+            session=session,
+            claim_in={
+                "practice_id": practice.id,
+                "patient_id": patient.id,
+                "coverage_id": coverage.id,
+                "payer_id": coverage.payer_id,
+                "billing_provider_id": billing.id,
+                "rendering_provider_id": renderers[rng.randrange(len(renderers))].id,
+                "patient_control_number": pcn,
+                "service_from": service_date,
+                "service_to": service_date,
+                "place_of_service": "11",
+                "total_charge": sum((PROCEDURES[code][0] for code in procedures), Decimal(0)),
+            },
+            lines=lines,
+            diagnoses=diagnoses,
+            actor="system:demo-data",
+        )
+        created += 1
+
+    appointments = 0
+    for patient, _coverage in patients[: max(1, len(patients) // 10)]:
+        when = datetime.combine(
+            today + timedelta(days=rng.randint(1, 5)), time(9 + rng.randint(0, 7), 0), tzinfo=UTC
+        )
+        _get_or_add(
+            session,
+            Appointment,
+            {"patient_id": patient.id, "scheduled_at": when},
+            {"provider_id": renderers[0].id, "reason": "follow-up"},
+        )
+        appointments += 1
+    session.flush()
+    assert practice.id is not None
+    return DemoSummary(practice.id, len(payers), len(patients), created, skipped, appointments)
+
+
+def _payer_allowed(payer: Payer, medicare_allowed: Decimal) -> Decimal:
+    # Commercial plans typically allow ~125% of Medicare; Medicaid ~80%.
+    factor = {"medicare": Decimal("1.00"), "medicaid": Decimal("0.80")}.get(
+        payer.kind, Decimal("1.25")
+    )
+    return (medicare_allowed * factor).quantize(Decimal("0.01"))
+
+
+def _patient(
+    session: Session,
+    rng: random.Random,
+    practice: Practice,
+    payers: list[Payer],
+    seed: int,
+    index: int,
+    today: date,
+) -> tuple[Patient, Coverage]:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    age = rng.randint(1, 89)
+    birth = today.replace(year=today.year - age) - timedelta(days=rng.randint(0, 364))
+    city, state, postal = rng.choice(CITIES)
+    patient = _get_or_add(
+        session,
+        Patient,
+        {"practice_id": practice.id, "account_number": f"A{seed % 1000:03d}{index:06d}"},
+        {
+            "first_name": first,
+            "last_name": last,
+            "birth_date": birth,
+            "gender": rng.choice("FM"),
+            "address_line1": f"{rng.randint(10, 999)} {rng.choice(STREETS)}",
+            "city": city,
+            "state": state,
+            "postal_code": postal,
+        },
+    )
+    # Over 65 → Medicare; children → Medicaid mostly; others commercial.
+    if age >= 65:
+        primary = payers[0]
+    elif age < 18 and rng.random() < 0.6:
+        primary = payers[1]
+    else:
+        primary = rng.choice(payers[2:])
+    dependent = age < 18 and primary.kind == "commercial"
+    # About 8% of coverages ended before the visits: eligibility has to catch them.
+    ended = rng.random() < 0.08
+    coverage = _get_or_add(
+        session,
+        Coverage,
+        {"patient_id": patient.id, "coverage_order": 1},
+        {
+            "payer_id": primary.id,
+            "member_id": _member_id(rng, primary),
+            "group_number": None
+            if primary.kind != "commercial"
+            else f"GRP{rng.randint(1000, 9999)}",
+            "relationship": "child" if dependent else "self",
+            "subscriber_first_name": rng.choice(FIRST_NAMES) if dependent else None,
+            "subscriber_last_name": last if dependent else None,
+            "subscriber_birth_date": birth.replace(year=birth.year - 30) if dependent else None,
+            "effective_from": date(today.year - 3, 1, 1),
+            "effective_to": today - timedelta(days=90) if ended else None,
+        },
+    )
+    # Medicare patients often carry a supplement; some commercial members a spouse's plan.
+    if (primary.kind == "medicare" and rng.random() < 0.4) or rng.random() < 0.08:
+        secondary = payers[3] if primary is not payers[3] else payers[2]
+        _get_or_add(
+            session,
+            Coverage,
+            {"patient_id": patient.id, "coverage_order": 2},
+            {
+                "payer_id": secondary.id,
+                "member_id": _member_id(rng, secondary),
+                "relationship": "self",
+                "effective_from": date(today.year - 2, 1, 1),
+            },
+        )
+    return patient, coverage
+
+
+def _member_id(rng: random.Random, payer: Payer) -> str:
+    if payer.kind == "medicare":  # MBI shape: 1EG4-TE5-MK73 without dashes
+        letters = "ACDEFGHJKMNPQRTUVWXY"
+        return (
+            f"{rng.randint(1, 9)}{rng.choice(letters)}{rng.choice(letters + '0123456789')}"
+            f"{rng.randint(0, 9)}{rng.choice(letters)}{rng.choice(letters + '0123456789')}"
+            f"{rng.randint(0, 9)}{rng.choice(letters)}{rng.choice(letters)}{rng.randint(10, 99)}"
+        )
+    return f"{payer.payer_id[3:]}{rng.randint(10**8, 10**9 - 1)}"
