@@ -100,3 +100,23 @@ def parse(
 
 
 # --- `claimdesk x12 validate` (the writer engineer's command) goes below. ---------
+
+
+@app.command("validate")
+def validate_file(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+) -> None:
+    """Check an X12 file: pyx12 for 837/835/999, our TR3 checks for 270/271/276/277."""
+    from claimdesk.x12.validate import validate
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        exit_with_error(f"{file}: cannot read ({exc.strerror}).")
+    issues = validate(data)
+    if not issues:
+        typer.echo(f"{file}: valid")
+        return
+    for issue in issues:
+        typer.secho(f"{file}: {issue}", err=True, fg=typer.colors.RED)
+    exit_with_error(f"{file}: {len(issues)} issue(s).")

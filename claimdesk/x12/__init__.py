@@ -14,6 +14,9 @@ from claimdesk.x12._envelope import (
 from claimdesk.x12._errors import EnvelopeMismatch, X12Error, X12SyntaxError
 from claimdesk.x12._parse_835 import check_balance
 from claimdesk.x12._tokenize import Delimiters, SegmentReader
+from claimdesk.x12._write_270 import write_270
+from claimdesk.x12._write_276 import write_276
+from claimdesk.x12._write_837 import write_837, write_837i, write_837p
 from claimdesk.x12.models import (
     Ack999,
     ClaimPayment,
@@ -27,7 +30,9 @@ from claimdesk.x12.models import (
     Remittance835,
     ServicePayment,
 )
+from claimdesk.x12.npi import is_valid_npi
 from claimdesk.x12.to_json import to_json
+from claimdesk.x12.validate import ValidationIssue, validate, validate_with_pyx12
 
 __all__ = [
     # reader
@@ -54,4 +59,15 @@ __all__ = [
     "read_interchanges",
     "to_json",
     # writer (added by the writer engineer)
+]
+__all__ += [
+    "ValidationIssue",
+    "is_valid_npi",
+    "validate",
+    "validate_with_pyx12",
+    "write_270",
+    "write_276",
+    "write_837",
+    "write_837i",
+    "write_837p",
 ]

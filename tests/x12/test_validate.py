@@ -88,3 +88,21 @@ def test_validate_routes_837_to_pyx12() -> None:
 def test_validate_reports_unreadable_input_as_an_issue() -> None:
     issues = validate(b"not x12 at all")
     assert len(issues) == 1 and issues[0].source == "tr3"
+
+
+def test_cli_validate_exits_1_naming_line_and_element(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from claimdesk.cli.x12_cmd import app
+
+    good = tmp_path / "good.270"
+    good.write_bytes(write_270(make_270()))
+    bad = tmp_path / "bad.270"
+    bad.write_bytes(_replace_segment(write_270(make_270()), "SE*13*0001", "SE*12*0001"))
+    runner = CliRunner()
+    ok = runner.invoke(app, ["validate", str(good)])
+    assert ok.exit_code == 0, ok.output
+    failed = runner.invoke(app, ["validate", str(bad)])
+    assert failed.exit_code == 1
+    assert "segment 15 SE SE01" in failed.output
+    assert "Traceback" not in failed.output
