@@ -1,0 +1,130 @@
+"""What a specialist can decide on each kind of review task.
+
+The flow waits for a *reference* to a decision (``DecisionRef``), never the
+decision itself: decisions hold PHI (corrected coverage, claim fields) and
+Prefect stores run input in its own database. The models here validate the
+decision in claimdesk's service layer and give the app its form (their JSON
+schema is stored on the task).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class DecisionRef(BaseModel):
+    """The only thing a suspended flow receives: the id of a decision claimdesk recorded."""
+
+    decision_id: int = Field(gt=0)
+
+
+class _Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    # Free text is stored and shown as text, never rendered as HTML or executed.
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class LineCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line_number: int = Field(ge=1, le=50)
+    procedure_code: str | None = Field(default=None, pattern=r"^[A-Z0-9]{5}$")
+    modifiers: list[str] | None = Field(default=None, max_length=4)
+    units: Decimal | None = Field(default=None, gt=0, le=999)
+    charge: Decimal | None = Field(default=None, gt=0, le=Decimal("999999.99"), decimal_places=2)
+    diagnosis_pointers: list[int] | None = Field(default=None, min_length=1, max_length=4)
+
+
+class ClaimCorrections(BaseModel):
+    """Fields a specialist may correct on a claim before it goes (again) to the payer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    place_of_service: str | None = Field(default=None, pattern=r"^\d{2}$")
+    diagnoses: list[str] | None = Field(default=None, min_length=1, max_length=12)
+    authorization_number: str | None = Field(default=None, max_length=50)
+    lines: list[LineCorrection] = Field(default_factory=list, max_length=50)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.place_of_service or self.diagnoses or self.authorization_number or self.lines
+        )
+
+
+class CoverageCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    payer_id: str = Field(min_length=2, max_length=80, description="Payer's EDI id")
+    member_id: str = Field(min_length=1, max_length=80)
+    group_number: str | None = Field(default=None, max_length=50)
+    effective_from: date
+    effective_to: date | None = None
+
+
+class EligibilityDecision(_Decision):
+    action: Literal["corrected_coverage", "self_pay", "hold"]
+    coverage: CoverageCorrection | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.action == "corrected_coverage" and self.coverage is None:
+            raise ValueError("corrected_coverage needs the corrected coverage")
+        if self.action == "hold" and not self.reason:
+            raise ValueError("a hold needs a reason")
+        return self
+
+
+class ScrubDecision(_Decision):
+    action: Literal["corrected_fields", "override", "cancel"]
+    corrections: ClaimCorrections = Field(default_factory=ClaimCorrections)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.action == "corrected_fields" and self.corrections.is_empty():
+            raise ValueError("corrected_fields needs at least one correction")
+        if self.action in ("override", "cancel") and not self.reason:
+            raise ValueError(f"{self.action} needs a reason")
+        return self
+
+
+class RejectionDecision(_Decision):
+    """A rejected claim was never adjudicated: it is corrected and sent as a new original (1)."""
+
+    action: Literal["resubmit", "cancel"]
+    corrections: ClaimCorrections = Field(default_factory=ClaimCorrections)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.action == "cancel" and not self.reason:
+            raise ValueError("cancel needs a reason")
+        return self
+
+
+class BatchRejectionDecision(_Decision):
+    """A rejected transaction set (999 IK5*R): resend its claims or hold them."""
+
+    action: Literal["resubmit_all", "hold_all"]
+
+
+DECISION_MODELS: dict[str, type[_Decision]] = {
+    "eligibility": EligibilityDecision,
+    "scrub": ScrubDecision,
+    "rejection": RejectionDecision,
+    "batch_rejection": BatchRejectionDecision,
+}
+
+
+def decision_model(kind: str) -> type[_Decision]:
+    try:
+        return DECISION_MODELS[kind]
+    except KeyError:
+        raise KeyError(f"no decision model for review kind {kind!r}") from None
+
+
+def decision_schema(kind: str) -> dict[str, Any]:
+    return decision_model(kind).model_json_schema()
