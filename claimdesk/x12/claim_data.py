@@ -407,6 +407,8 @@ class ClaimBatch837(TransactionHeader):
                         raise ValueError(
                             f"claim {claim.claim_id}: revenue codes and DA are 837I only"
                         )
+                    if any(a.revenue_code is not None for a in line.adjudications):
+                        raise ValueError(f"claim {claim.claim_id}: SVD04 revenue code is 837I only")
                     if not line.diagnosis_pointers or line.procedure_code is None:
                         raise ValueError(
                             f"claim {claim.claim_id}: an 837P line needs a procedure and a pointer"
@@ -418,6 +420,9 @@ class ClaimBatch837(TransactionHeader):
                     raise ValueError(f"claim {claim.claim_id}: 837I needs patient_status_code")
                 if claim.rendering_provider is not None:
                     raise ValueError(f"claim {claim.claim_id}: use attending_provider on 837I")
+                if claim.provider_signature != "Y":
+                    # CLM06 is not used on 837I: the wire cannot carry "N".
+                    raise ValueError(f"claim {claim.claim_id}: provider_signature is 837P only")
                 for line in claim.lines:
                     if line.revenue_code is None or line.unit_code == "MJ":
                         raise ValueError(

@@ -106,3 +106,12 @@ def test_cli_validate_exits_1_naming_line_and_element(tmp_path: Path) -> None:
     assert failed.exit_code == 1
     assert "segment 15 SE SE01" in failed.output
     assert "Traceback" not in failed.output
+
+
+def test_is_valid_npi_checks_the_luhn_digit_over_80840() -> None:
+    from claimdesk.x12.npi import is_valid_npi
+
+    assert is_valid_npi("1234567893")
+    assert not is_valid_npi("1234567890")
+    assert not is_valid_npi("123456789")
+    assert not is_valid_npi("12345678９3")
