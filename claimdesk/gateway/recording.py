@@ -1,0 +1,71 @@
+"""Keep every payload sent to or received from a payer as a ``Document``.
+
+``record_document`` puts the bytes in the document store, then finds or creates
+the ``Document`` row (unique on sha256) and its ``DocumentLink`` rows for the
+claims it touched, in one short transaction of its own. The same bytes sent
+twice (a retry) are one document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from claimdesk.documents import DocumentStore
+from models import Document, DocumentLink
+
+__all__ = ["X12_CONTENT_TYPE", "record_document"]
+
+X12_CONTENT_TYPE = "application/edi-x12"
+
+
+def record_document(
+    engine: Engine,
+    store: DocumentStore,
+    data: bytes,
+    *,
+    kind: str,
+    direction: str,
+    claim_ids: Iterable[int] = (),
+    content_type: str = X12_CONTENT_TYPE,
+) -> int:
+    """Store ``data`` and return its ``Document`` id (existing one if the bytes are known)."""
+    stored = store.put(data, content_type=content_type)
+    claim_list = sorted(set(claim_ids))
+    for _ in range(2):  # a concurrent insert of the same bytes: read it on the second pass
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                document = session.exec(
+                    select(Document).where(Document.sha256 == stored.sha256)
+                ).first()
+                if document is None:
+                    document = Document(
+                        kind=kind,
+                        sha256=stored.sha256,
+                        size=stored.size,
+                        content_type=content_type,
+                        storage_key=stored.key,
+                        direction=direction,
+                    )
+                    session.add(document)
+                    session.flush()
+                assert document.id is not None
+                if claim_list:
+                    linked = set(
+                        session.exec(
+                            select(DocumentLink.claim_id).where(
+                                DocumentLink.document_id == document.id
+                            )
+                        ).all()
+                    )
+                    for claim_id in claim_list:
+                        if claim_id not in linked:
+                            session.add(DocumentLink(document_id=document.id, claim_id=claim_id))
+                session.commit()
+                return document.id
+        except IntegrityError:
+            continue
+    raise AssertionError("unreachable: document row neither found nor created")
