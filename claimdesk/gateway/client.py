@@ -31,13 +31,10 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Literal, Protocol, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Engine
 
 from claimdesk.documents import DocumentStore, make_document_store
@@ -58,6 +55,15 @@ from claimdesk.gateway.errors import (
     PayerRejected,
     PayerUnavailable,
 )
+from claimdesk.gateway.fan_out import fan_out
+from claimdesk.gateway.interface import (
+    AppealPacket,
+    AppealReceipt,
+    PayerGateway,
+    RetrievalKind,
+    RetrievedFile,
+    SubmissionReceipt,
+)
 from claimdesk.gateway.payer_config import PayerConfig
 from claimdesk.gateway.recording import record_document
 from claimdesk.gateway.x12_check import check_x12
@@ -76,9 +82,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-RetrievalKind = Literal["999", "277CA", "835", "TA1"]
-T = TypeVar("T")
-R = TypeVar("R")
 
 # One retrieve() call stops after this many files; the next call gets the rest.
 _MAX_FILES_PER_RETRIEVE = 500
@@ -92,69 +95,6 @@ _RETRIEVAL: dict[str, tuple[PayloadType, str, str]] = {
     "835": (PayloadType.X12_835_RETRIEVAL_REQUEST, "x12_835", "835"),
     "TA1": (PayloadType.X12_TA1_RETRIEVAL_REQUEST, "x12_ta1", "TA1"),
 }
-
-
-class SubmissionReceipt(BaseModel):
-    """The payer took the batch; acknowledgements come later through ``retrieve``."""
-
-    model_config = ConfigDict(frozen=True)
-
-    payer_id: str
-    payload_id: str
-    received_at: datetime
-    core_error_code: str
-    document_id: int
-
-
-class RetrievedFile(BaseModel):
-    """One waiting file picked up from the payer, already stored as a document."""
-
-    model_config = ConfigDict(frozen=True)
-
-    kind: str
-    payload_id: str
-    payload_type: str
-    payload: bytes = Field(repr=False)
-    document_id: int
-
-
-class AppealPacket(BaseModel):
-    """What an electronic appeal carries: ids, codes and the letter (no free-text PHI here)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    claim_id: int
-    claim_version: int = 1
-    payer_claim_number: str | None = None
-    carc_codes: list[str] = Field(default_factory=list)
-    rarc_codes: list[str] = Field(default_factory=list)
-    letter: bytes = Field(repr=False)
-    letter_content_type: str = "application/pdf"
-
-
-class AppealReceipt(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    payer_id: str
-    appeal_id: str
-    status: str
-    letter_document_id: int
-
-
-class PayerGateway(Protocol):
-    """What claimdesk needs from a payer or clearinghouse connection."""
-
-    def eligibility(self, x12_270: bytes, *, claim_ids: Iterable[int] = ()) -> bytes: ...
-
-    def status(self, x12_276: bytes, *, claim_ids: Iterable[int] = ()) -> bytes: ...
-
-    def submit(
-        self, x12_837: bytes, *, payload_id: str, claim_ids: Iterable[int] = ()
-    ) -> SubmissionReceipt: ...
-
-    def retrieve(self, kind: RetrievalKind) -> list[RetrievedFile]: ...
-
-    def submit_appeal(self, packet: AppealPacket) -> AppealReceipt: ...
 
 
 class CoreClient:
@@ -446,6 +386,9 @@ class CoreClient:
                 self.config.core_url,
                 content=body,
                 headers={"Content-Type": content_type},
+                # The rule puts UserName/Password in the form; servers that want
+                # HTTP basic get the same credentials there.
+                auth=self._basic_auth() or httpx.USE_CLIENT_DEFAULT,
                 timeout=timeout_s,
             )
 
@@ -566,24 +509,3 @@ class CoreClient:
         if core and envelope is None:
             envelope = self._decode(call, response)  # 2xx multipart that did not decode
         return response, envelope
-
-
-def fan_out(
-    call: Callable[[T], R], items: Sequence[T], *, max_concurrency: int
-) -> list[R | PayerError]:
-    """Run ``call`` over ``items`` with at most ``max_concurrency`` at once, keeping order.
-
-    Each item's ``PayerError`` is returned in its place instead of stopping the
-    others, so one bad inquiry never sinks the batch; other exceptions propagate.
-    """
-
-    def one(item: T) -> R | PayerError:
-        try:
-            return call(item)
-        except PayerError as exc:
-            return exc
-
-    if max_concurrency <= 1 or len(items) <= 1:
-        return [one(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(max_concurrency, len(items))) as pool:
-        return list(pool.map(one, items))

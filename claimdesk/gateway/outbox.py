@@ -29,7 +29,7 @@ from sqlmodel import Session, select
 from claimdesk.documents import DocumentStore
 from claimdesk.errors import NotFound, ValidationFailed
 from claimdesk.gateway.circuit import utc_now
-from claimdesk.gateway.client import PayerGateway, SubmissionReceipt
+from claimdesk.gateway.interface import PayerGateway, SubmissionReceipt
 from claimdesk.gateway.recording import X12_CONTENT_TYPE
 from models import Document, DocumentLink, Submission, SubmissionClaim
 from models.sequences import allocate_control_numbers
