@@ -398,3 +398,25 @@ class Interchange(X12Model):
     usage: str  # ISA15: P production, T test
     acknowledgments: tuple[InterchangeAck, ...] = ()
     groups: tuple[FunctionalGroup, ...] = ()
+
+
+def fast_constructor(cls: type[X12Model]) -> Any:
+    """A builder for ``cls`` that skips validation, for values a parser already typed.
+
+    The same as ``cls.model_construct(**values)`` when every field is given, about
+    ten times faster (the 835 reader builds tens of thousands of models per second).
+    Callers pass every field; a missing one would be missing from the model.
+    """
+    new = cls.__new__
+    set_attribute = object.__setattr__
+    field_names = set(cls.model_fields)
+
+    def construct(**values: Any) -> Any:
+        model = new(cls)
+        set_attribute(model, "__dict__", values)
+        set_attribute(model, "__pydantic_fields_set__", field_names)
+        set_attribute(model, "__pydantic_extra__", None)
+        set_attribute(model, "__pydantic_private__", None)
+        return model
+
+    return construct
