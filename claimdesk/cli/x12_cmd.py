@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from claimdesk.cli._utilities import exit_with_error, print_json
-from claimdesk.x12 import X12Error, read_interchanges, to_json
+from claimdesk.x12 import ClaimSubmission837, X12Error, read_interchanges, to_json
 from claimdesk.x12.models import (
     Ack999,
     ClaimStatus277,
@@ -57,10 +57,13 @@ def describe_transaction(transaction: Any) -> str:
             f"{transaction.set_id} {transaction.control_number}: {transaction.segment_count} "
             "segments (envelope read only)"
         )
-    claims = getattr(transaction, "claims", ())
-    kind = getattr(transaction, "kind", "")
-    control = getattr(getattr(transaction, "control", None), "transaction_set", "")
-    return f"837{kind} {control}: {len(claims)} claims"
+    if isinstance(transaction, ClaimSubmission837):
+        claims = transaction.batch.claims
+        lines = sum(len(claim.lines) for claim in claims)
+        return (
+            f"{transaction.kind} {transaction.control_number}: {len(claims)} claims, {lines} lines"
+        )
+    return f"{type(transaction).__name__}"
 
 
 def print_summary(interchanges: list[Interchange]) -> None:

@@ -13,6 +13,7 @@ from claimdesk.x12._envelope import (
 )
 from claimdesk.x12._errors import EnvelopeMismatch, X12Error, X12SyntaxError
 from claimdesk.x12._parse_835 import check_balance
+from claimdesk.x12._parse_837 import ClaimSubmission837, parse_837
 from claimdesk.x12._tokenize import Delimiters, SegmentReader
 from claimdesk.x12._write_270 import write_270
 from claimdesk.x12._write_276 import write_276
@@ -40,6 +41,7 @@ __all__ = [
     "ClaimPayment",
     "ClaimStatus",
     "ClaimStatus277",
+    "ClaimSubmission837",
     "Delimiters",
     "Eligibility271",
     "EnvelopeMismatch",
@@ -56,6 +58,7 @@ __all__ = [
     "check_balance",
     "iter_interchanges",
     "iter_transactions",
+    "parse_837",
     "read_interchanges",
     "to_json",
     # writer (added by the writer engineer)

@@ -156,7 +156,15 @@ def _parse_set(
         return parser(segments, context)
     except X12Error:
         raise
-    except (IndexError, KeyError, ValueError, ArithmeticError, TypeError, AttributeError) as exc:
+    except (
+        IndexError,
+        KeyError,
+        ValueError,
+        ArithmeticError,
+        TypeError,
+        AttributeError,
+        AssertionError,
+    ) as exc:
         # A safety net: the parsers raise X12SyntaxError themselves where they can.
         raise X12SyntaxError(
             f"transaction set could not be read ({type(exc).__name__})",

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from claimdesk.x12._parse_837 import ClaimSubmission837
 from claimdesk.x12.models import FunctionalGroup, Interchange
 
 
@@ -17,16 +18,14 @@ def transaction_to_json(transaction: Any) -> dict[str, Any]:
     """One parsed set as JSON-ready data."""
     if not isinstance(transaction, BaseModel):
         raise TypeError(f"not a parsed transaction: {type(transaction).__name__}")
-    data: dict[str, Any] = transaction.model_dump(mode="json")
-    if "set_id" not in data:
-        # An 837 ``ClaimBatch837`` from claim_data: name it like the others.
-        control = data.get("control") or {}
-        data = {
-            "set_id": "837",
-            "control_number": str(control.get("transaction_set", "")),
-            **data,
-        }
-    return data
+    if isinstance(transaction, ClaimSubmission837):
+        # The claims at the top like every other set's content; the batch's own
+        # envelope fields (envelope, control, submitter ...) alongside.
+        data = transaction.model_dump(mode="json", exclude={"batch"})
+        data.update(transaction.batch.model_dump(mode="json", exclude={"kind"}))
+        return data
+    result: dict[str, Any] = transaction.model_dump(mode="json")
+    return result
 
 
 def group_to_json(group: FunctionalGroup) -> dict[str, Any]:

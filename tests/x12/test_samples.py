@@ -17,12 +17,20 @@ import pytest
 from typer.testing import CliRunner
 
 from claimdesk.cli.main import app
-from claimdesk.x12 import Ack999, ClaimStatus277, Remittance835, X12Error, read_interchanges
+from claimdesk.x12 import (
+    Ack999,
+    ClaimStatus277,
+    ClaimSubmission837,
+    Remittance835,
+    X12Error,
+    read_interchanges,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / ".." / "shared" / "x12-samples"
 
 OK = None
+NPI_REFUSED = "claimdesk's claim model refuses claims.0.billing_provider.npi"
 # file -> None (parses, exit 0) or the start of the X12Error message (exit 1).
 EXPECTED: dict[str, str | None] = {
     "270/ims__x270.txt": "segment 16 SE SE01",  # SE01 says 15, the set has 14 segments
@@ -68,29 +76,33 @@ EXPECTED: dict[str, str | None] = {
     "835/oopfactory__ExampleFromNth.txt": OK,  # parses; its made-up figures do not balance
     "835/pyx12__835_mult_loops.txt": OK,
     "837I/ims__x223-test.txt": "segment 50 SE SE01",  # SE01 wrong
-    "837I/lfh__institutional-claim.837i": OK,
-    "837I/lfh__two-claims-single-provider.837i": OK,
-    "837I/oopfactory__Spec_3.1.1.txt": OK,
-    "837I/oopfactory__Spec_3.1.3_PPORepricedClaim.txt": OK,
+    # 837 'BK' = ICD-9 principal diagnosis: valid X12 in its day, but claimdesk's claim
+    # model (claim_data) takes ICD-10-CM only, so these are refused by policy.
+    "837I/lfh__institutional-claim.837i": "segment 25 HI HI01-1: ICD-9",  # BK
+    "837I/lfh__two-claims-single-provider.837i": "segment 24 HI HI01-1: ICD-9",  # BK
+    # NM1*85 NPI 9876540809 fails the Luhn check digit
+    "837I/oopfactory__Spec_3.1.1.txt": f"segment 22 CLM: {NPI_REFUSED}",
+    # NM1*85 NPI 1257234346 fails the Luhn check digit
+    "837I/oopfactory__Spec_3.1.3_PPORepricedClaim.txt": f"segment 26 CLM: {NPI_REFUSED}",
     "837P/ims__x12_complex.txt": "segment 149 SE SE01",  # SE01 wrong
     "837P/ims__x12_many_claims.txt": "segment 11488 SE SE01",  # SE01 wrong
     "837P/ims__x12_multiple_gs.txt": "segment 36 SE SE01",  # SE01 wrong
     "837P/ims__x12_valid.txt": "segment 36 SE SE01",  # SE01 says 25, the set has 34 segments
-    "837P/lfh__demo.ambulance.example5.837": OK,
-    "837P/lfh__demo.autoaccident.837": OK,
-    "837P/lfh__demo.cob.example3.A.837": OK,
-    "837P/lfh__demo.cob.example3.B.837": OK,
-    "837P/lfh__demo.cob.example4.837": OK,
-    "837P/lfh__demo.drug.example10.2.837": OK,
-    "837P/lfh__demo.example1.837": OK,
-    "837P/lfh__demo.example2.837": OK,
-    "837P/lfh__demo.example7.837": OK,
-    "837P/moov__sample.txt": OK,  # '<' component separator
-    "837P/oopfactory__Example1_HealthInsurance.txt": OK,
-    "837P/oopfactory__Example2_Encounter.txt": OK,
-    "837P/oopfactory__Example3_COB.txt": OK,
-    "837P/oopfactory__MedicaidExample.txt": OK,
-    "837P/uhin__837.edi": OK,
+    "837P/lfh__demo.ambulance.example5.837": "segment 28 HI HI01-1: ICD-9",  # BK
+    "837P/lfh__demo.autoaccident.837": "segment 28 HI HI01-1: ICD-9",  # BK
+    "837P/lfh__demo.cob.example3.A.837": "segment 32 HI HI01-1: ICD-9",  # BK
+    "837P/lfh__demo.cob.example3.B.837": "segment 32 HI HI01-1: ICD-9",  # BK
+    "837P/lfh__demo.cob.example4.837": "segment 23 HI HI01-1: ICD-9",  # BK
+    "837P/lfh__demo.drug.example10.2.837": "segment 22 HI HI01-1: ICD-9",  # BK
+    "837P/lfh__demo.example1.837": "segment 29 HI HI01-1: ICD-9",  # BK
+    "837P/lfh__demo.example2.837": "segment 27 HI HI01-1: ICD-9",  # BK
+    "837P/lfh__demo.example7.837": "segment 21 HI HI01-1: ICD-9",  # BK
+    "837P/moov__sample.txt": "segment 26 HI HI01-1: ICD-9",  # BK (with '<' separator)
+    "837P/oopfactory__Example1_HealthInsurance.txt": "segment 31 HI HI01-1: ICD-9",  # BK
+    "837P/oopfactory__Example2_Encounter.txt": "segment 27 HI HI01-1: ICD-9",  # BK
+    "837P/oopfactory__Example3_COB.txt": "segment 32 HI HI01-1: ICD-9",  # BK
+    "837P/oopfactory__MedicaidExample.txt": "segment 4 BHT BHT05",  # time 9999
+    "837P/uhin__837.edi": OK,  # no REF*6R: line control numbers made from CLM01
     "999/ims__x12_999_accepted.txt": "segment 10 IEA IEA02",  # 1 vs ISA13 000000286
     "999/ims__x12_999_rejected.txt": OK,
     "999/oopfactory__DHS_Wisconsin_Sample.txt": OK,
@@ -210,6 +222,15 @@ def test_samples_277ca_rejected_claim() -> None:
     code = claim.statuses[0].codes[0]
     assert (code.category, code.status, code.entity) == ("A7", "562", "85")
     assert claim.service_from == date(2009, 3, 11)
+
+
+def test_samples_837_uhin_claim() -> None:
+    [interchange] = read_interchanges(sample("837P/uhin__837.edi").read_bytes())
+    [submission] = interchange.groups[0].transactions
+    assert isinstance(submission, ClaimSubmission837) and submission.kind == "837P"
+    [claim] = submission.batch.claims
+    assert claim.lines and claim.diagnoses
+    assert claim.total_charge == sum(line.charge for line in claim.lines)
 
 
 def test_samples_errors_are_x12_errors_without_values() -> None:
