@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from claimdesk.cli import audit_cmd, config_cmd, db_cmd, demo_cmd, payer_sim_cmd, users_cmd, x12_cmd
+from claimdesk.cli import (
+    audit_cmd,
+    config_cmd,
+    db_cmd,
+    demo_cmd,
+    payer_sim_cmd,
+    up_cmd,
+    users_cmd,
+    x12_cmd,
+)
 
 app = typer.Typer(
     name="claimdesk",
@@ -17,6 +26,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.command("demo-data")(demo_cmd.demo_data)
+app.command("up")(up_cmd.up)
 app.add_typer(x12_cmd.app, name="x12")
 app.add_typer(payer_sim_cmd.app, name="payer-sim")
 

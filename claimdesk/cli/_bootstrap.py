@@ -1,0 +1,143 @@
+"""Bring the embedded stack up in order, and seed the demo when asked."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import select
+
+from claimdesk.db import make_engine, session_scope
+from claimdesk.migrate import upgrade_database
+from claimdesk.stack import Stack
+from models import Payer, User
+
+# Demo schedules: every deployment with a production schedule runs this often instead.
+DEMO_INTERVAL = timedelta(seconds=30)
+DEMO_USERS = [("sam", "specialist"), ("lee", "lead"), ("max", "manager")]
+
+
+def payer_limit_name(payer_edi_id: str) -> str:
+    return f"payer-{payer_edi_id.lower()}"
+
+
+def bootstrap_stack(stack: Stack, *, demo: bool, echo: Callable[[str], None]) -> None:
+    settings = stack.settings
+    # This process talks to the stack's Prefect server (never an ephemeral one of its own).
+    os.environ["PREFECT_API_URL"] = stack.api_url
+    started = time.monotonic()
+    say = echo
+    echo = lambda line: say(f"[{time.monotonic() - started:5.1f}s] {line}")  # noqa: E731
+    url = settings.effective_database_url
+    if make_url(url).get_backend_name() == "postgresql":
+        _create_pg_database(url)
+        if stack.prefect_database_url:
+            _create_pg_database(stack.prefect_database_url)
+    echo("app database: migrating…")
+    engine = make_engine(settings)
+    upgrade_database(engine)
+    echo("Prefect server: starting…")
+    stack.start_prefect()
+    echo("payer simulator: starting…")
+    stack.start_payer_sim()
+    if demo:
+        _seed_demo(engine, echo)
+    echo("deployments: registering from prefect.yaml…")
+    stack.deploy()
+    with session_scope(engine) as session:
+        payers = [(p.payer_id, p.max_concurrency) for p in session.exec(select(Payer)).all()]
+    asyncio.run(_configure_prefect(stack, payers, demo))
+    echo("worker: starting…")
+    stack.start_worker()
+    if stack.with_ui:
+        echo("app: starting…")
+        stack.start_ui()
+    engine.dispose()
+
+
+def _create_pg_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = create_engine(
+        parsed.set(drivername="postgresql+psycopg", database="postgres"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}
+        ).first()
+        if exists is None:
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
+def _seed_demo(engine: object, echo: Callable[[str], None]) -> None:
+    from claimdesk.demo.generate import generate_demo_practice
+    from claimdesk.passwords import hash_password
+    from models import append_audit_event
+
+    with session_scope(engine) as session:  # type: ignore[arg-type]
+        summary = generate_demo_practice(session, claims=60, seed=1)
+        echo(f"demo data: {summary.claims_created} new claims ({summary.claims_skipped} kept)")
+        for username, role in DEMO_USERS:
+            if session.exec(select(User.id).where(User.username == username)).first():
+                continue
+            password = secrets.token_urlsafe(9)
+            user = User(
+                username=username,
+                role=role,
+                display_name=username.title(),
+                password_hash=hash_password(password),
+            )
+            session.add(user)
+            session.flush()
+            append_audit_event(
+                session,
+                actor="system:demo",
+                action="user.created",
+                entity_type="user",
+                entity_id=user.id,
+                details={"role": role},
+            )
+            echo(f"demo login: {username} / {password}  ({role})")
+
+
+async def _configure_prefect(stack: Stack, payers: list[tuple[str, int]], demo: bool) -> None:
+    """Per-payer global concurrency limits; demo schedules every 30 s."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import (
+        DeploymentScheduleCreate,
+        GlobalConcurrencyLimitCreate,
+    )
+    from prefect.client.schemas.schedules import IntervalSchedule
+
+    async with get_client() as client:
+        for payer_id, limit in payers:
+            name = payer_limit_name(payer_id)
+            try:
+                await client.read_global_concurrency_limit_by_name(name)
+            except Exception:  # not found: create it
+                await client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=name, limit=limit)
+                )
+        if not demo:
+            return
+        for deployment in await client.read_deployments():
+            schedules = await client.read_deployment_schedules(deployment.id)
+            if not schedules:
+                continue
+            for schedule in schedules:
+                await client.delete_deployment_schedule(deployment.id, schedule.id)
+            await client.create_deployment_schedules(
+                deployment.id,
+                [
+                    DeploymentScheduleCreate(
+                        schedule=IntervalSchedule(interval=DEMO_INTERVAL), active=True
+                    )
+                ],
+            )

@@ -1,0 +1,31 @@
+"""The one helper that pauses a flow for a person (a plain function: a task cannot suspend)."""
+
+from __future__ import annotations
+
+from prefect.flow_runs import asuspend_flow_run
+from prefect.runtime import flow_run
+
+from claimdesk.decisions import DecisionRef
+from tasks.review import bind_review_run, check_decision_reference
+
+# A run refused this many made-up references in a row: something is wrong, stop and say so.
+_MAX_REFUSED_REFERENCES = 20
+
+
+async def await_decision(task_id: int) -> int:
+    """Suspend until claimdesk recorded a decision for ``task_id``; return the decision id.
+
+    The run waits for a reference, never the decision (PHI stays in claimdesk's
+    database). A reference claimdesk did not record is refused and audited, and
+    the run suspends again under the next key. A resumed run re-runs from the
+    top: the decision is then found in the database before any new pause.
+    """
+    run_id = str(flow_run.get_id())
+    for attempt in range(1, _MAX_REFUSED_REFERENCES + 1):
+        state = bind_review_run(task_id, run_id, attempt)
+        if state.decision_id is not None:
+            return state.decision_id
+        reference = await asuspend_flow_run(wait_for_input=DecisionRef, key=state.pause_key)
+        if check_decision_reference(task_id, reference.decision_id, state.pause_key):
+            return reference.decision_id
+    raise RuntimeError(f"task {task_id}: {_MAX_REFUSED_REFERENCES} references refused in a row")

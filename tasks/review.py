@@ -1,0 +1,73 @@
+"""Tasks around a human-review pause. They read and write claimdesk's database only.
+
+``NO_CACHE``: a resumed flow re-runs from the top, and these must see the
+database as it is now, never a result cached before the pause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from sqlalchemy.orm.attributes import flag_modified
+
+from claimdesk.db import session_scope
+from claimdesk.services.decision_service import apply_recorded_decision
+from claimdesk.services.review_service import pause_key, read_recorded_decision
+from models import ReviewTask, append_audit_event
+from tasks._db import engine
+
+
+@dataclass(frozen=True)
+class PauseState:
+    decision_id: int | None
+    pause_key: str
+
+
+@task(cache_policy=NO_CACHE)
+def bind_review_run(task_id: int, flow_run_id: str, attempt: int) -> PauseState:
+    """Record which run waits on the task under which key; return a decision if one exists."""
+    with session_scope(engine()) as session:
+        task_row = session.get(ReviewTask, task_id)
+        if task_row is None:
+            raise LookupError(f"review task {task_id} does not exist")
+        recorded = read_recorded_decision(session=session, task_id=task_id)
+        key = pause_key(task_row.kind, task_row.claim_id, task_row.claim_version, attempt)
+        if recorded is None and task_row.status in ("open", "claimed"):
+            task_row.flow_run_id = flow_run_id
+            task_row.pause_key = key
+            session.add(task_row)
+        return PauseState(recorded.id if recorded else None, key)
+
+
+@task(cache_policy=NO_CACHE)
+def check_decision_reference(task_id: int, decision_id: int, key: str) -> bool:
+    """True when ``decision_id`` is what claimdesk recorded for the task; audit a refusal once."""
+    with session_scope(engine()) as session:
+        if read_recorded_decision(session=session, task_id=task_id, decision_id=decision_id):
+            return True
+        task_row = session.get(ReviewTask, task_id)
+        assert task_row is not None
+        refused = list(task_row.context.get("refused_pause_keys", []))
+        if key not in refused:
+            task_row.context = {**task_row.context, "refused_pause_keys": [*refused, key]}
+            flag_modified(task_row, "context")
+            session.add(task_row)
+            append_audit_event(
+                session,
+                actor="system:claim-review",
+                action="task.resume_refused",
+                entity_type="review_task",
+                entity_id=task_id,
+                claim_id=task_row.claim_id,
+                details={"pause_key": key, "decision_id": decision_id},
+            )
+        return False
+
+
+@task(cache_policy=NO_CACHE)
+def apply_decision(task_id: int, decision_id: int) -> str:
+    """Apply the decision to the claim (exactly once) and return what happened."""
+    with session_scope(engine()) as session:
+        return apply_recorded_decision(session=session, task_id=task_id, decision_id=decision_id)
