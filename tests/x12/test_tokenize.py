@@ -124,3 +124,22 @@ def test_tokenize_limits_segment_length_without_terminator() -> None:
     with pytest.raises(X12SyntaxError, match="no segment terminator") as caught:
         list(SegmentReader(source))
     assert caught.value.segment_index == 2
+
+
+def test_tokenize_file_memory_does_not_grow_with_size() -> None:
+    import tracemalloc
+
+    body = "SVC*HC:99213*100.00*80.00**1~DTM*472*20231201~CAS*CO*45*20.00~" * 12_000
+    data = (ISA + "GS*HP*S*R*20240102*1200*1*X*005010X221A1~ST*835*0001~" + body).encode()
+    peaks = []
+    for size in (len(data) // 4, len(data)):
+        tracemalloc.start()
+        try:
+            count = sum(1 for _ in SegmentReader(io.BytesIO(data[:size])))
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert count > 1000
+    # 0.4 MB and 1.6 MB of input: the same few chunks' worth of memory either way.
+    assert peaks[1] < 1_000_000
+    assert peaks[1] < peaks[0] * 1.5
