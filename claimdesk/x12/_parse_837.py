@@ -99,6 +99,11 @@ def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
+def _pick(elements: list[str], **indexes: int) -> dict[str, Any]:
+    """``{field: elements[i]}`` for the non-empty elements among ``indexes``."""
+    return {k: elements[i] for k, i in indexes.items() if len(elements) > i and elements[i]}
+
+
 class _Reader:
     """Walks one 837 set, keeping the current HL loops and the claim being read."""
 
@@ -229,18 +234,14 @@ class _Reader:
                 provider["taxonomy"] = taxonomy
 
     def _on_SBR(self, segment: Segment, elements: list[str]) -> None:
-        fields = {
-            "payer_responsibility": get(elements, 1) or None,
-            "group_number": get(elements, 3) or None,
-            "group_name": get(elements, 4) or None,
-            "claim_filing_indicator": get(elements, 9) or None,
-        }
+        fields = _pick(
+            elements, payer_responsibility=1, group_number=3, group_name=4, claim_filing_indicator=9
+        )
         if self.claim is None:
-            self.subscriber.update(_drop_none(fields))
+            self.subscriber.update(fields)
             return
         self._end_line()
-        self.other = {**_drop_none(fields), "relationship": get(elements, 2) or None}
-        self.other["adjustments"] = []
+        self.other = {**fields, **_pick(elements, relationship=2), "adjustments": []}
         self.claim["other_payers"].append(self.other)
 
     def _on_PAT(self, segment: Segment, elements: list[str]) -> None:
@@ -251,19 +252,21 @@ class _Reader:
     def _on_CLM(self, segment: Segment, elements: list[str]) -> None:
         self._end_claim()
         facility = get(elements, 5).split(self.component)
-        self.claim = _drop_none(
-            {
-                "patient_control_number": get(elements, 1) or None,
-                "total_charge": to_decimal(segment, 2, required=True),
-                "facility_code": facility[0] or None,
-                "frequency_code": facility[2] if len(facility) > 2 and facility[2] else None,
-                "provider_signature": get(elements, 6) or None,
-                "assignment_code": get(elements, 7) or None,
-                "benefits_assigned": get(elements, 8) or None,
-                "release_of_information": get(elements, 9) or None,
-            }
+        self.claim = _pick(
+            elements,
+            patient_control_number=1,
+            provider_signature=6,
+            assignment_code=7,
+            benefits_assigned=8,
+            release_of_information=9,
         )
-        self.claim.update(diagnoses=[], other_payers=[], lines=[], _position=segment[0])
+        self.claim.update(_pick(facility, facility_code=0, frequency_code=2))
+        self.claim.update(
+            total_charge=to_decimal(segment, 2, required=True),
+            diagnoses=[],
+            other_payers=[],
+            lines=[],
+        )
         self.claims.append((segment[0], self.claim))
         self.entity = None
 
@@ -304,12 +307,8 @@ class _Reader:
     def _on_CL1(self, segment: Segment, elements: list[str]) -> None:
         if self.claim is not None:
             self.claim.update(
-                _drop_none(
-                    {
-                        "admission_type_code": get(elements, 1) or None,
-                        "admission_source_code": get(elements, 2) or None,
-                        "patient_status_code": get(elements, 3) or None,
-                    }
+                _pick(
+                    elements, admission_type_code=1, admission_source_code=2, patient_status_code=3
                 )
             )
 
@@ -361,14 +360,9 @@ class _Reader:
         pointers = get(elements, 7).split(self.component) if get(elements, 7) else []
         self.line.update(_procedure(get(elements, 1), self.component))
         self.line.update(
-            _drop_none(
-                {
-                    "charge": to_decimal(segment, 2, required=True),
-                    "unit_code": get(elements, 3) or None,
-                    "units": to_decimal(segment, 4),
-                    "place_of_service": get(elements, 5) or None,
-                }
-            ),
+            _pick(elements, unit_code=3, place_of_service=5),
+            charge=to_decimal(segment, 2, required=True),
+            units=to_decimal(segment, 4),
             diagnosis_pointers=tuple(int(p) if p.isdecimal() else p for p in pointers),
         )
 
@@ -378,14 +372,9 @@ class _Reader:
         self.is_institutional = True
         self.line.update(_procedure(get(elements, 2), self.component))
         self.line.update(
-            _drop_none(
-                {
-                    "revenue_code": get(elements, 1) or None,
-                    "charge": to_decimal(segment, 3, required=True),
-                    "unit_code": get(elements, 4) or None,
-                    "units": to_decimal(segment, 5),
-                }
-            )
+            _pick(elements, revenue_code=1, unit_code=4),
+            charge=to_decimal(segment, 3, required=True),
+            units=to_decimal(segment, 5),
         )
 
     def _on_SVD(self, segment: Segment, elements: list[str]) -> None:
@@ -465,7 +454,6 @@ def parse_837_set(segments: list[Segment], context: SetContext) -> ClaimSubmissi
     kind = "I" if reader.is_institutional else "P"
     claims = []
     for _, claim in reader.claims:
-        claim.pop("_position")
         _claim_identity(claim)
         claims.append(claim)
     data = {
