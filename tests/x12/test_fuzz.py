@@ -6,21 +6,29 @@ import contextlib
 import io
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.x12 import generate_835
 from claimdesk.x12 import X12Error, iter_transactions, read_interchanges, to_json
+from claimdesk.x12._write_837 import write_837
+from tests.x12.strategies import make_837_batch
 
 SAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "x12-samples"
-# Small files only (the 329 KB 837P would make each example slow); one per type is plenty.
-CORPUS = sorted(
+# Small files only (the 329 KB 837P would make each example slow), plus files that
+# parse all the way (claimdesk's own 837s and a bench 835) so mutations reach deep.
+SAMPLE_FILES = sorted(
     p.read_bytes() for p in SAMPLES.glob("*/*") if p.is_file() and p.stat().st_size < 8000
 )
+CORPUS = [
+    *SAMPLE_FILES,
+    write_837(make_837_batch("P", 2)),
+    write_837(make_837_batch("I", 2)),
+    generate_835(3),
+]
 # Characters that change structure when they land in the wrong place.
 DELIMITERS = [b"~", b"*", b":", b"^", b"|", b">", b"\n", b"\r\n", b"ISA", b"SE*", b"\xef\xbb\xbf"]
 
-pytestmark = pytest.mark.skipif(not CORPUS, reason="shared x12-samples not present")
 FUZZ = settings(
     max_examples=60,
     deadline=2000,  # ms per example; a slow example is a bug, a cold start is not

@@ -78,3 +78,11 @@ def test_parse_envelope_streams_sets_before_a_later_defect() -> None:
     assert next(stream).interchange.control_number == "000000001"
     with pytest.raises(EnvelopeMismatch):
         next(stream)
+
+
+def test_parse_envelope_error_never_shows_an_unreadable_segment_id() -> None:
+    text = interchange().replace("GE*1*1~", "JOHN SMITH 1970*X~GE*1*1~")
+    with pytest.raises(X12SyntaxError) as caught:
+        read_interchanges(text)
+    assert "JOHN" not in str(caught.value)
+    assert "segment 6 (unreadable segment id)" in str(caught.value)
