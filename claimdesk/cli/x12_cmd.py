@@ -96,6 +96,8 @@ def parse(
             interchanges = read_interchanges(stream)
     except X12Error as exc:
         exit_with_error(exc)
+    except OSError as exc:
+        exit_with_error(f"cannot read {file}: {exc.strerror or type(exc).__name__}")
     if json_output:
         print_json(to_json(interchanges))
     else:
