@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     payer_timeout_s: float = 20.0  # CAQH CORE real-time response limit
     payer_max_retries: int = 3
 
+    # Where claimdesk reads "today": the system clock, or (demo and tests) the payer
+    # simulator's simulated clock, so deadlines and ages follow the simulated days.
+    clock_source: Literal["system", "payer_sim"] = "system"
+
     session_secret: SecretStr = SecretStr("change-me-outside-the-demo")
     session_idle_minutes: int = 30
 
@@ -68,6 +72,10 @@ class Settings(BaseSettings):
         if self.database_url is not None:
             return self.database_url.get_secret_value()
         return f"sqlite:///{self.data_dir / 'claimdesk.db'}"
+
+    @property
+    def payer_sim_base_url(self) -> str:
+        return self.payer_sim_url.removesuffix("/core")
 
     @property
     def documents_dir(self) -> Path:

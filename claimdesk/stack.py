@@ -46,6 +46,8 @@ class Stack:
     with_ui: bool = True
     log_dir: Path | None = None
     sim_args: list[str] = field(default_factory=list)
+    # "payer_sim" in the demo and the tests: claimdesk's clock follows the simulator's.
+    clock_source: str = "system"
     worker_limit: int = 8
     _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -72,6 +74,7 @@ class Stack:
             {
                 "CLAIMDESK_DATA_DIR": str(self.settings.data_dir),
                 "CLAIMDESK_REPO_ROOT": str(REPO_ROOT),
+                "CLAIMDESK_CLOCK_SOURCE": self.clock_source,
                 "CLAIMDESK_PAYER_SIM_URL": f"{self.payer_url}/core",
                 "CLAIMDESK_PREFECT_API_URL": self.api_url,
                 "PREFECT_API_URL": self.api_url,
@@ -116,8 +119,15 @@ class Stack:
                     ) from None
 
     def start_prefect(self) -> None:
+        self.spawn_prefect()
+        self.wait_prefect()
+
+    def spawn_prefect(self) -> None:
+        """Start the server without waiting (it takes ~30 s on a fresh database)."""
         self.prefect_home.mkdir(parents=True, exist_ok=True)
         self._spawn("prefect-server", [_prefect_bin(), "server", "start"])
+
+    def wait_prefect(self) -> None:
         _wait_http(
             f"{self.api_url}/health",
             "Prefect server",

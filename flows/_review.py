@@ -29,3 +29,23 @@ async def await_decision(task_id: int) -> int:
         if check_decision_reference(task_id, reference.decision_id, state.pause_key):
             return reference.decision_id
     raise RuntimeError(f"task {task_id}: {_MAX_REFUSED_REFERENCES} references refused in a row")
+
+
+async def start_review_runs(task_ids: list[int]) -> list[str]:
+    """Hand each review task to its own claim-review run; nothing else waits for the person.
+
+    The idempotency key makes a re-run of the batch flow find the run it already started.
+    """
+    from prefect.deployments.flow_runs import arun_deployment
+
+    run_ids = []
+    for task_id in task_ids:
+        run = await arun_deployment(
+            "claim-review/claim-review",
+            parameters={"task_id": task_id},
+            as_subflow=False,
+            timeout=0,
+            idempotency_key=f"review-task-{task_id}",
+        )
+        run_ids.append(str(run.id))
+    return run_ids

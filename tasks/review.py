@@ -33,7 +33,9 @@ def bind_review_run(task_id: int, flow_run_id: str, attempt: int) -> PauseState:
         if task_row is None:
             raise LookupError(f"review task {task_id} does not exist")
         recorded = read_recorded_decision(session=session, task_id=task_id)
-        key = pause_key(task_row.kind, task_row.claim_id, task_row.claim_version, attempt)
+        key = pause_key(
+            task_row.kind, task_row.claim_id, task_row.claim_version, attempt, task_row.step
+        )
         if recorded is None and task_row.status in ("open", "claimed"):
             task_row.flow_run_id = flow_run_id
             task_row.pause_key = key

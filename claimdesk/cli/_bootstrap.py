@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import select
 
 from claimdesk.db import make_engine, session_scope
@@ -43,11 +45,15 @@ def bootstrap_stack(stack: Stack, *, demo: bool, echo: Callable[[str], None]) ->
     engine = make_engine(settings)
     upgrade_database(engine)
     echo("Prefect server: starting…")
-    stack.start_prefect()
-    echo("payer simulator: starting…")
-    stack.start_payer_sim()
+    stack.spawn_prefect()
     if demo:
         _seed_demo(engine, echo)
+    config_path = _write_sim_config(engine, stack)
+    if config_path is not None:
+        stack.sim_args = [*stack.sim_args, "--config", str(config_path)]
+    echo("payer simulator: starting…")
+    stack.start_payer_sim()
+    stack.wait_prefect()
     echo("deployments: registering from prefect.yaml…")
     stack.deploy()
     with session_scope(engine) as session:
@@ -76,12 +82,27 @@ def _create_pg_database(url: str) -> None:
     admin.dispose()
 
 
-def _seed_demo(engine: object, echo: Callable[[str], None]) -> None:
+def _write_sim_config(engine: Engine, stack: Stack) -> Path | None:
+    """The simulator answers for the practice's own payers and members (first start only)."""
+    from claimdesk.demo.sim_config import sim_config_from_database
+
+    path = stack.settings.data_dir / "payer_sim_config.json"
+    if path.exists():
+        return path
+    with session_scope(engine) as session:
+        if session.exec(select(Payer.id)).first() is None:
+            return None
+        config = sim_config_from_database(session, clock_start=datetime.now(UTC).date())
+    path.write_text(json.dumps(config, indent=1))
+    return path
+
+
+def _seed_demo(engine: Engine, echo: Callable[[str], None]) -> None:
     from claimdesk.demo.generate import generate_demo_practice
     from claimdesk.passwords import hash_password
     from models import append_audit_event
 
-    with session_scope(engine) as session:  # type: ignore[arg-type]
+    with session_scope(engine) as session:
         summary = generate_demo_practice(session, claims=60, seed=1)
         echo(f"demo data: {summary.claims_created} new claims ({summary.claims_skipped} kept)")
         for username, role in DEMO_USERS:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import time
 from types import FrameType
 
+import httpx
 import typer
 
 from claimdesk.cli._context import load_settings
 from claimdesk.cli._utilities import exit_with_error
 from claimdesk.errors import ClaimdeskError
 from claimdesk.stack import Ports, Stack, prefect_database_for
+
+# In the demo a simulated day passes every minute, so payments and denials arrive within minutes.
+DEMO_SECONDS_PER_DAY = 60
+
+
+def _advance_sim_clock(stack: Stack) -> None:
+    # A simulator that does not answer shows up in failed_children(); nothing to do here.
+    with contextlib.suppress(httpx.HTTPError):
+        httpx.post(f"{stack.payer_url}/admin/clock/advance", json={"days": 1}, timeout=5)
 
 
 def up(
@@ -36,6 +47,8 @@ def up(
         except ClaimdeskError as exc:
             exit_with_error(exc)
     stack = Stack(settings, Ports(prefect_port, sim_port, ui_port), prefect_db, not no_ui)
+    if demo:
+        stack.clock_source = "payer_sim"
     try:
         stack.check_ports()
         from claimdesk.cli._bootstrap import bootstrap_stack
@@ -63,9 +76,13 @@ def up(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
+    next_tick = time.monotonic() + DEMO_SECONDS_PER_DAY
     try:
         while True:
             time.sleep(1)
+            if demo and time.monotonic() >= next_tick:
+                next_tick += DEMO_SECONDS_PER_DAY
+                _advance_sim_clock(stack)
             if failed := stack.failed_children():
                 typer.echo(f"stopped unexpectedly: {', '.join(failed)} (see logs); stopping.")
                 break

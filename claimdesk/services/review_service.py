@@ -30,10 +30,17 @@ from models.types import utcnow
 OPEN_STATUSES = ("open", "claimed")
 
 
-def pause_key(kind: str, claim_id: int | None, version: int | None, n: int) -> str:
-    """A Prefect pause key: lowercase letters, digits and dashes only, unique per decision."""
+def pause_key(kind: str, claim_id: int | None, version: int | None, n: int, step: int = 1) -> str:
+    """A Prefect pause key: lowercase letters, digits and dashes only, unique per decision.
+
+    ``<kind>-<claim>-v<version>-<n>``; a task about no single claim (a rejected batch)
+    is keyed by its step instead: ``<kind>-s<step>-<n>``.
+    """
     kind_part = kind.replace("_", "-").lower()
-    return f"{kind_part}-{claim_id or 0}-v{version or 0}-{n}"
+    if claim_id is None:
+        return f"{kind_part}-s{step}-{n}"
+    step_part = f"-s{step}" if step != 1 else ""
+    return f"{kind_part}-{claim_id}-v{version or 0}{step_part}-{n}"
 
 
 def ensure_review_task(
@@ -70,7 +77,7 @@ def ensure_review_task(
         step=step,
         payer_id=payer_id,
         flow_run_id=flow_run_id,
-        pause_key=pause_key(kind, claim_id, claim_version, 1),
+        pause_key=pause_key(kind, claim_id, claim_version, 1, step),
         priority=priority,
         due_at=due_at,
         context=context or {},

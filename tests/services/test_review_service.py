@@ -59,8 +59,8 @@ def world(fresh_settings: Settings) -> Iterator[tuple[Engine, int]]:
 
 
 def test_pause_key_uses_only_lowercase_digits_and_dashes() -> None:
-    key = pause_key("batch_rejection", 101, 2, 3)
-    assert key == "batch-rejection-101-v2-3"
+    assert pause_key("scrub", 101, 2, 3) == "scrub-101-v2-3"
+    assert pause_key("batch_rejection", None, None, 1, step=7) == "batch-rejection-s7-1"
 
 
 def test_ensure_review_task_is_idempotent(world: tuple[Engine, int]) -> None:

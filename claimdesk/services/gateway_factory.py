@@ -1,0 +1,22 @@
+"""Payer clients for the services: one ``CoreClient`` per payer, configured from its row."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from claimdesk.documents import DocumentStore, make_document_store
+from claimdesk.gateway.client import CoreClient
+from claimdesk.gateway.payer_config import PayerConfig
+from claimdesk.settings import Settings
+from models import Payer
+
+
+def client_for(
+    payer: Payer, *, settings: Settings, engine: Engine, store: DocumentStore | None = None
+) -> CoreClient:
+    return CoreClient(
+        settings,
+        PayerConfig.from_payer(payer, settings),
+        engine=engine,
+        store=store or make_document_store(settings),
+    )

@@ -1,0 +1,69 @@
+"""Submission tasks: scrub, build interchanges (committed before sending), send, acknowledge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
+from sqlmodel import Session
+
+from claimdesk.clock import today
+from claimdesk.services.acknowledgement_service import retrieve_acknowledgements
+from claimdesk.services.submission_service import (
+    build_batches,
+    mark_sent_claims,
+    scrub_ready_claims,
+    send_built_submission,
+    unsent_submissions,
+)
+from claimdesk.settings import get_settings
+from models import Payer, Submission
+from tasks._db import engine
+from tasks.eligibility import payer_limit
+
+
+@task(cache_policy=NO_CACHE)
+def scrub_claims(limit: int) -> dict[str, Any]:
+    run = scrub_ready_claims(engine(), today=today(get_settings()), limit=limit)
+    return {"clean": run.clean, "held": run.held, "review_task_ids": run.review_task_ids}
+
+
+@task(cache_policy=NO_CACHE)
+def build_interchanges(batch_size: int) -> list[int]:
+    """Every interchange waiting to go: the ones built now and any a crash left unsent."""
+    build_batches(engine(), get_settings(), batch_size=batch_size)
+    with Session(engine()) as session:
+        return unsent_submissions(session)
+
+
+# No Prefect retries: the gateway retries with backoff; an unsent interchange is resent next run.
+@task(cache_policy=NO_CACHE)
+def send_interchange(submission_id: int) -> bool:
+    with Session(engine()) as session:
+        submission = session.get(Submission, submission_id)
+        assert submission is not None
+        payer = session.get(Payer, submission.payer_id)
+        assert payer is not None
+        limit = payer_limit(payer.payer_id)
+    with concurrency(limit, occupy=1, strict=True):
+        return send_built_submission(engine(), get_settings(), submission_id)
+
+
+@task(cache_policy=NO_CACHE)
+def settle_sent_claims() -> int:
+    return mark_sent_claims(engine())
+
+
+@task(cache_policy=NO_CACHE)
+def pick_up_acknowledgements() -> dict[str, Any]:
+    run = retrieve_acknowledgements(engine(), get_settings())
+    return {
+        "files": run.files,
+        "unreadable": run.unreadable,
+        "accepted": run.accepted,
+        "rejected": run.rejected,
+        "payer_errors": run.payer_errors,
+        "review_task_ids": run.review_task_ids,
+    }
