@@ -65,7 +65,7 @@ from claimdesk.gateway.interface import (
     SubmissionReceipt,
 )
 from claimdesk.gateway.payer_config import PayerConfig
-from claimdesk.gateway.recording import record_document
+from claimdesk.gateway.recording import record_document, record_document_once
 from claimdesk.gateway.x12_check import check_x12
 from claimdesk.settings import Settings
 
@@ -85,8 +85,6 @@ logger = logging.getLogger(__name__)
 
 # One retrieve() call stops after this many files; the next call gets the rest.
 _MAX_FILES_PER_RETRIEVE = 500
-# Batch calls are not bound by the 20 s real-time limit, but must still end.
-_MIN_BATCH_TIMEOUT_S = 60.0
 
 _RETRIEVAL: dict[str, tuple[PayloadType, str, str]] = {
     # kind: (request PayloadType, document kind, ST01 expected)
@@ -221,7 +219,7 @@ class CoreClient:
             if response.payload_id in seen:
                 break  # the payer hands the same file out again: it does not dequeue
             seen.add(response.payload_id)
-            document_id = record_document(
+            document_id, new = record_document_once(
                 self.engine, self.store, response.payload, kind=document_kind, direction="received"
             )
             self._check_payload(call, response.payload, st01)
@@ -232,6 +230,7 @@ class CoreClient:
                     payload_type=response.payload_type,
                     payload=response.payload,
                     document_id=document_id,
+                    repeat=not new,
                 )
             )
         return files
@@ -291,7 +290,7 @@ class CoreClient:
 
     @property
     def _batch_timeout_s(self) -> float:
-        return max(self.config.timeout_s, _MIN_BATCH_TIMEOUT_S)
+        return self.config.batch_timeout_s
 
     def _basic_auth(self) -> httpx.BasicAuth | None:
         if self._username and self._password:
@@ -386,9 +385,8 @@ class CoreClient:
                 self.config.core_url,
                 content=body,
                 headers={"Content-Type": content_type},
-                # The rule puts UserName/Password in the form; servers that want
-                # HTTP basic get the same credentials there.
-                auth=self._basic_auth() or httpx.USE_CLIENT_DEFAULT,
+                # Credentials travel as the envelope's UserName/Password form fields
+                # (the rule's HTTP MIME way), not a second time as HTTP basic auth.
                 timeout=timeout_s,
             )
 
@@ -450,7 +448,7 @@ class CoreClient:
                 call,
                 attempt + 1,
                 attempts,
-                error.core_error_code or error.status_code or type(error.__cause__).__name__,
+                _failure_reason(error),
                 delay,
             )
             self._sleep(delay)
@@ -509,3 +507,15 @@ class CoreClient:
         if core and envelope is None:
             envelope = self._decode(call, response)  # 2xx multipart that did not decode
         return response, envelope
+
+
+def _failure_reason(error: PayerError) -> str:
+    """What a retried failure was, for the log: HTTP status, CORE code or exception type."""
+    parts = []
+    if error.status_code is not None:
+        parts.append(f"HTTP {error.status_code}")
+    if error.core_error_code:
+        parts.append(f"CORE {error.core_error_code}")
+    if not parts and error.__cause__ is not None:
+        parts.append(type(error.__cause__).__name__)
+    return ", ".join(parts) or "no answer"

@@ -42,6 +42,9 @@ class RetrievedFile(BaseModel):
     payload_type: str
     payload: bytes = Field(repr=False)
     document_id: int
+    # The same bytes were stored before: a payer delivering a file twice (an 835 offered
+    # again). The document is the same one; post from it once.
+    repeat: bool = False
 
 
 class AppealPacket(BaseModel):

@@ -71,6 +71,8 @@ class PayerConfig(BaseModel):
     client_key_env: str | None = None
     rate_limit_per_s: float = Field(default=10.0, gt=0)
     timeout_s: float = Field(default=CORE_REAL_TIME_LIMIT_S, gt=0)
+    # Batch calls (submit, retrieve, appeal) are not bound by the real-time limit, but end.
+    batch_timeout_s: float = Field(default=60.0, gt=0)
     max_concurrency: int = Field(default=4, gt=0)
     max_retries: int = Field(default=3, ge=0)
     failure_threshold: int = Field(default=5, ge=1)

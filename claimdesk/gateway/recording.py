@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from claimdesk.documents import DocumentStore
 from models import Document, DocumentLink
 
-__all__ = ["X12_CONTENT_TYPE", "record_document"]
+__all__ = ["X12_CONTENT_TYPE", "record_document", "record_document_once"]
 
 X12_CONTENT_TYPE = "application/edi-x12"
 
@@ -33,6 +33,23 @@ def record_document(
     content_type: str = X12_CONTENT_TYPE,
 ) -> int:
     """Store ``data`` and return its ``Document`` id (existing one if the bytes are known)."""
+    return record_document_once(
+        engine, store, data, kind=kind, direction=direction, claim_ids=claim_ids,
+        content_type=content_type,
+    )[0]  # fmt: skip
+
+
+def record_document_once(
+    engine: Engine,
+    store: DocumentStore,
+    data: bytes,
+    *,
+    kind: str,
+    direction: str,
+    claim_ids: Iterable[int] = (),
+    content_type: str = X12_CONTENT_TYPE,
+) -> tuple[int, bool]:
+    """Like ``record_document``; also says whether the bytes were new (``False``: known)."""
     stored = store.put(data, content_type=content_type)
     claim_list = sorted(set(claim_ids))
     for _ in range(2):  # a concurrent insert of the same bytes: read it on the second pass
@@ -41,6 +58,7 @@ def record_document(
                 document = session.exec(
                     select(Document).where(Document.sha256 == stored.sha256)
                 ).first()
+                new = document is None
                 if document is None:
                     document = Document(
                         kind=kind,
@@ -65,7 +83,7 @@ def record_document(
                         if claim_id not in linked:
                             session.add(DocumentLink(document_id=document.id, claim_id=claim_id))
                 session.commit()
-                return document.id
+                return document.id, new
         except IntegrityError:
             continue
     raise AssertionError("unreachable: document row neither found nor created")

@@ -1,15 +1,16 @@
-"""``/admin``: reset, clock, faults, roster, and what was received (loopback only)."""
+"""``/admin``: reset, clock, faults, roster, payers, fee schedule, what was received (loopback)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from claimdesk.payer_sim.config import FaultConfig, RosterMember
+from claimdesk.payer_sim.config import FaultConfig, PayerConfig, RosterMember
 from claimdesk.payer_sim.engine import PayerSim
 
 Guard = Callable[[Request], Response | None]
@@ -78,6 +79,45 @@ def add_admin_routes(app: FastAPI, sim: PayerSim, guard: Guard, stats: dict[str,
         if (refused := guard(request)) is not None:
             return refused
         return JSONResponse([json.loads(m.model_dump_json()) for m in sim.members()])
+
+    @app.post("/admin/payers")
+    async def add_payers(request: Request) -> Response:
+        if (refused := guard(request)) is not None:
+            return refused
+        data = await body_json(request)
+        items = data if isinstance(data, list) else data.get("payers", [data])
+        try:
+            payers = [PayerConfig.model_validate(item) for item in items]
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, 422)
+        sim.add_payers(payers)
+        return JSONResponse({"added": [p.payer_id for p in payers]})
+
+    @app.get("/admin/payers")
+    def payers(request: Request) -> Response:
+        if (refused := guard(request)) is not None:
+            return refused
+        return JSONResponse([p.model_dump(mode="json") for p in sim.config.payers])
+
+    @app.put("/admin/fee-schedule")
+    async def put_fees(request: Request) -> Response:
+        if (refused := guard(request)) is not None:
+            return refused
+        data = await body_json(request)
+        try:
+            fees = {str(code): Decimal(str(amount)) for code, amount in dict(data).items()}
+        except (ValueError, TypeError, ArithmeticError):
+            return JSONResponse({"error": "send a JSON object {procedure code: amount}"}, 422)
+        if any(not amount.is_finite() or amount < 0 for amount in fees.values()):
+            return JSONResponse({"error": "amounts must be 0 or more"}, 422)
+        sim.set_fees(fees)
+        return JSONResponse({code: str(amount) for code, amount in sim.config.fee_schedule.items()})
+
+    @app.get("/admin/fee-schedule")
+    def fees(request: Request) -> Response:
+        if (refused := guard(request)) is not None:
+            return refused
+        return JSONResponse({code: str(amount) for code, amount in sim.config.fee_schedule.items()})
 
     @app.get("/admin/interchanges")
     def interchanges(request: Request) -> Response:

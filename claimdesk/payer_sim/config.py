@@ -67,6 +67,9 @@ class FaultConfig(_Model):
     duplicate_835: float = Field(0.0, ge=0, le=1)  # an 835 picked up stays offered once more
     slow: float = Field(0.0, ge=0, le=1)  # sleep slow_seconds, then answer
     slow_seconds: float = 2.0
+    # None: until changed. N: these faults apply to the next N /core requests only, then
+    # all switch off (a test's "fail the first try, let the retry through").
+    limit: int | None = Field(None, ge=1)
 
 
 def _default_payers() -> list[PayerConfig]:
@@ -146,7 +149,9 @@ class SimConfig(_Model):
     interest_probability: float = Field(0.05, ge=0, le=1)  # PLB L6 on an 835
     withhold_probability: float = Field(0.05, ge=0, le=1)  # PLB WO on an 835
     faults: FaultConfig = Field(default_factory=FaultConfig)
-    username: str | None = None  # CORE basic auth: required when set (loopback too)
+    # When set, required of every caller (loopback too): on /core as the CORE envelope's
+    # UserName/Password form fields (the rule's HTTP MIME way), on /appeals as HTTP basic.
+    username: str | None = None
     password: str | None = None
     client_cert_subject: str | None = None  # required X-SSL-Client-S-DN from a TLS proxy
     allow_remote_admin: bool = False

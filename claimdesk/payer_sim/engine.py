@@ -40,18 +40,23 @@ from claimdesk.payer_sim.state import Store
 from claimdesk.x12.npi import is_valid_npi
 
 ELIGIBILITY_DENIALS = frozenset({"26", "27", "31"})
+# State-file keys of the payers and fee schedule rates loaded through /admin.
+_PAYERS_KEY = "admin:payers"
+_FEES_KEY = "admin:fee_schedule"
 
 
 class PayerSim:
     """The simulator's behaviour over its ``Store``; deterministic for a config and seed."""
 
     def __init__(self, config: SimConfig, store: Store) -> None:
+        self.base_config = config
         self.config = config
         self.store = store
         self.initialise()
 
     def initialise(self) -> None:
-        """Fill a new (or reset) state file: clock, roster, faults."""
+        """Fill a new (or reset) state file: clock, roster, faults; apply admin overrides."""
+        self._apply_overrides()
         if self.store.get_clock() is None:
             self.store.set_clock(self.config.clock_start or date.today())
         if self.store.get_meta("roster_loaded") is None:
@@ -63,6 +68,39 @@ class PayerSim:
     def reset(self) -> None:
         self.store.reset()
         self.initialise()
+
+    # --- payers and fee schedule loaded through /admin (kept in the state file) ----------
+
+    def _apply_overrides(self) -> None:
+        base = self.base_config
+        update: dict[str, Any] = {}
+        stored_payers = self.store.get_json(_PAYERS_KEY) or []
+        if stored_payers:
+            payers = {p.payer_id: p for p in base.payers}
+            for item in stored_payers:
+                payer = PayerConfig.model_validate(item)
+                payers[payer.payer_id] = payer
+            update["payers"] = list(payers.values())
+        stored_fees = self.store.get_json(_FEES_KEY) or {}
+        if stored_fees:
+            update["fee_schedule"] = base.fee_schedule | {
+                code: Decimal(amount) for code, amount in stored_fees.items()
+            }
+        self.config = base.model_copy(update=update)
+
+    def add_payers(self, payers: Sequence[PayerConfig]) -> None:
+        """Add or replace payers (by payer id); they survive a restart, not a reset."""
+        stored = {p["payer_id"]: p for p in self.store.get_json(_PAYERS_KEY) or []}
+        stored.update({p.payer_id: p.model_dump(mode="json") for p in payers})
+        self.store.set_json(_PAYERS_KEY, list(stored.values()))
+        self._apply_overrides()
+
+    def set_fees(self, fees: dict[str, Decimal]) -> None:
+        """Add or replace fee schedule rates (allowed per unit, by procedure code)."""
+        stored = dict(self.store.get_json(_FEES_KEY) or {})
+        stored.update({code: str(amount) for code, amount in fees.items()})
+        self.store.set_json(_FEES_KEY, stored)
+        self._apply_overrides()
 
     # --- clock, roster, faults ---------------------------------------------------------
 
@@ -82,6 +120,17 @@ class PayerSim:
 
     def set_faults(self, faults: FaultConfig) -> None:
         self.store.set_json("faults", faults.model_dump())
+
+    def take_faults(self) -> FaultConfig:
+        """The faults for one /core request; counts down a ``limit`` and clears it at 0."""
+        with self.store.lock:
+            faults = self.faults()
+            if faults.limit is not None:
+                left = faults.limit - 1
+                self.set_faults(
+                    faults.model_copy(update={"limit": left}) if left else FaultConfig()
+                )
+            return faults
 
     def rng(self, purpose: str) -> random.Random:
         """A generator seeded from the config seed, ``purpose`` and a persisted counter."""
@@ -128,6 +177,15 @@ class PayerSim:
             row_id = cursor.lastrowid
         assert row_id is not None
         return row_id
+
+    def earlier_submission(self, sender: str, payload_id: str) -> tuple[int, bytes] | None:
+        """(row id, bytes) of the first 837 received from ``sender`` under ``payload_id``."""
+        rows = self.store.query(
+            "SELECT id, raw FROM interchanges WHERE sender_id = ? AND payload_id = ? "
+            "AND payload_type LIKE 'X12_837%' ORDER BY id LIMIT 1",
+            (sender, payload_id),
+        )
+        return (rows[0]["id"], bytes(rows[0]["raw"])) if rows else None
 
     def set_outcome(self, row_id: int, outcome: str) -> None:
         with self.store.transaction() as conn:

@@ -9,6 +9,8 @@ faults), so a seed gives the same faults for the same sequence of requests.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hmac
 import ipaddress
 import json
 import time
@@ -89,8 +91,10 @@ def create_app(sim: PayerSim) -> FastAPI:
         if config.client_cert_subject is not None and subject != config.client_cert_subject:
             return False
         if config.username is not None:
-            password = envelope.password.get_secret_value() if envelope.password else None
-            return envelope.username == config.username and password == config.password
+            given = envelope.password.get_secret_value() if envelope.password else ""
+            return envelope.username == config.username and hmac.compare_digest(
+                given.encode(), (config.password or "").encode()
+            )
         return _is_loopback(request) or config.client_cert_subject is not None
 
     def handle(envelope: CoreEnvelope, faults: FaultConfig, draws: dict[str, float]) -> Response:
@@ -105,8 +109,18 @@ def create_app(sim: PayerSim) -> FastAPI:
             sim.set_outcome(receipt, kind)
             answer_type: str = _REAL_TIME_ANSWER[kind]
         elif payload_type in (PayloadType.X12_837P_REQUEST, PayloadType.X12_837I_REQUEST):
+            # A repeated PayloadID is the submitter resending the same submission (a retry
+            # after a timeout or a lost answer): acknowledge it again, process it once.
+            earlier = sim.earlier_submission(sender, envelope.payload_id)
             receipt = sim.record(envelope.payload, sender, envelope.payload_id, payload_type)
-            sim.set_outcome(receipt, sim.submit_837(envelope.payload, sender, receipt))
+            if earlier is None:
+                sim.set_outcome(receipt, sim.submit_837(envelope.payload, sender, receipt))
+            elif earlier[1] == envelope.payload:
+                sim.set_outcome(receipt, f"repeat of interchange {earlier[0]}")
+            else:
+                sim.set_outcome(receipt, f"refused: PayloadID of interchange {earlier[0]}")
+                return refuse(envelope, CoreErrorCode.PAYLOAD_ID_INCORRECT,
+                              "PayloadID was already used for a different payload")  # fmt: skip
             answer_type, data = PayloadType.X12_BATCH_SUBMISSION_RESPONSE, b""
         elif payload_type in _RETRIEVAL:
             sim.process_due()
@@ -141,7 +155,7 @@ def create_app(sim: PayerSim) -> FastAPI:
     async def core(request: Request) -> Response:
         started = time.perf_counter()
         body = await request.body()
-        faults = sim.faults()
+        faults = sim.take_faults()
         rng = sim.rng("fault")
         draws = {
             kind: rng.random()
@@ -175,13 +189,32 @@ def create_app(sim: PayerSim) -> FastAPI:
         response.headers["X-Sim-Handling-Ms"] = f"{elapsed:.3f}"
         return response
 
+    def appeal_authorised(request: Request) -> bool:
+        """The appeal channel is not CORE: configured credentials come as HTTP basic auth."""
+        if sim.config.username is None:
+            return True
+        expected = f"{sim.config.username}:{sim.config.password or ''}".encode()
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        try:
+            given = base64.b64decode(token, validate=True)
+        except ValueError:
+            return False
+        return scheme.lower() == "basic" and hmac.compare_digest(given, expected)
+
     @app.post("/appeals")
     async def appeals(request: Request) -> Response:
+        if not appeal_authorised(request):
+            return JSONResponse({"error": "credentials refused"}, 401)
         content_type = request.headers.get("content-type", "")
         enclosures: list[str] = []
         if content_type.startswith("multipart/"):
             form = await request.form()
             fields: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
+            if "packet" in fields:  # the gateway client's form: ids and codes as JSON
+                try:
+                    fields = {**fields, **json.loads(fields["packet"])}
+                except ValueError:
+                    return JSONResponse({"error": "the packet field is not JSON"}, 400)
             for name, value in form.multi_items():
                 if not isinstance(value, str):
                     enclosures.append(value.filename or name)
@@ -191,8 +224,8 @@ def create_app(sim: PayerSim) -> FastAPI:
             except ValueError:
                 return JSONResponse({"error": "the body is not JSON or multipart"}, 400)
             enclosures = [str(e) for e in fields.get("enclosures", [])]
-        number = str(fields.get("payer_claim_number", ""))
-        appeal = file_appeal(sim, number, int(fields.get("level", 1)),
+        number = str(fields.get("payer_claim_number") or "")
+        appeal = file_appeal(sim, number, int(fields.get("level") or 1),
                              str(fields.get("argument", "")), enclosures)  # fmt: skip
         if appeal is None:
             return JSONResponse({"error": f"no adjudicated claim {number!r}"}, 404)

@@ -58,7 +58,19 @@ MEMBERS = {
     "M1005": ("WILSON", "LINDA", date(1985, 3, 3), "F"),
     "MCR2001": ("GREEN", "HAROLD", date(1950, 11, 2), "M"),
     "NOBODY": ("NOBODY", "NO", date(1999, 1, 1), "U"),
+    # Added to the simulator's roster by the gateway boundary tests (POST /admin/roster).
+    "GW100": ("ACTIVE", "ANNA", date(1982, 2, 2), "F"),
+    "GW200": ("INACTIVE", "IVAN", date(1970, 6, 6), "M"),
 }
+
+
+def roster_entry(member_id: str, payer_id: str, **overrides: object) -> dict[str, object]:
+    """The ``POST /admin/roster`` item for one of ``MEMBERS``."""
+    last, first, birth, gender = MEMBERS[member_id]
+    return {
+        "member_id": member_id, "first_name": first, "last_name": last,
+        "birth_date": birth.isoformat(), "gender": gender, "payer_id": payer_id, **overrides,
+    }  # fmt: skip
 
 
 def make_claim(
@@ -113,7 +125,9 @@ def make_837(claims: list[Claim837], control: int = 1) -> bytes:
     )  # fmt: skip
 
 
-def make_270(member_id: str, birth: date | None = None, control: int = 1) -> bytes:
+def make_270(
+    member_id: str, birth: date | None = None, control: int = 1, payer: PayerRef = SIM_PAYER
+) -> bytes:
     last, first, real_birth, gender = MEMBERS[member_id]
     return write_270(
         EligibilityBatch270(
@@ -121,7 +135,7 @@ def make_270(member_id: str, birth: date | None = None, control: int = 1) -> byt
                                                       transaction_set=1),
             created_at=datetime(2025, 3, 10, 9, 0), reference_id=f"E{control}",
             inquiries=(EligibilityInquiry(
-                information_source=SIM_PAYER, information_receiver=DOCTOR,
+                information_source=payer, information_receiver=DOCTOR,
                 subscriber=Subscriber(last_name=last, first_name=first, member_id=member_id,
                                       birth_date=birth or real_birth, gender=gender),
                 trace_number=f"T{control}", trace_originator="9877281234",
@@ -132,6 +146,7 @@ def make_270(member_id: str, birth: date | None = None, control: int = 1) -> byt
 
 
 def make_276(claim: Claim837, control: int = 1) -> bytes:
+    """A 276 asking about ``claim`` (traced by its REF*D9, at its own payer)."""
     sub = claim.subscriber
     return write_276(
         StatusBatch276(
@@ -139,7 +154,7 @@ def make_276(claim: Claim837, control: int = 1) -> bytes:
                                                       transaction_set=1),
             created_at=datetime(2025, 3, 10, 9, 0), reference_id=f"S{control}",
             inquiries=(StatusInquiry(
-                information_source=SIM_PAYER,
+                information_source=claim.payer,
                 information_receiver=Receiver(name="JONES CLINIC", identifier="CLAIMDESK"),
                 service_provider=DOCTOR,
                 subscriber=Subscriber(last_name=sub.last_name, first_name=sub.first_name,
