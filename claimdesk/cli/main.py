@@ -6,10 +6,13 @@ import typer
 
 from claimdesk.cli import (
     audit_cmd,
+    claims_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
     payer_sim_cmd,
+    review_cmd,
+    run_cmd,
     up_cmd,
     users_cmd,
     x12_cmd,
@@ -29,6 +32,9 @@ app.command("demo-data")(demo_cmd.demo_data)
 app.command("up")(up_cmd.up)
 app.add_typer(x12_cmd.app, name="x12")
 app.add_typer(payer_sim_cmd.app, name="payer-sim")
+app.add_typer(review_cmd.app, name="review")
+app.add_typer(claims_cmd.app, name="claims")
+app.add_typer(run_cmd.app, name="run")
 
 
 if __name__ == "__main__":

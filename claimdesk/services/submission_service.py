@@ -25,6 +25,7 @@ from claimdesk.services.gateway_factory import client_for
 from claimdesk.services.review_service import ensure_review_task
 from claimdesk.settings import Settings
 from claimdesk.x12 import write_837
+from claimdesk.x12.claim_data import ClaimBatch837
 from claimdesk.x12.claim_data import ControlNumbers as X12ControlNumbers
 from models import Claim, Payer, Submission, SubmissionClaim, append_audit_event
 from models.crud import set_claim_status
@@ -160,26 +161,27 @@ def build_batches(
         batches = queued_batches(session, payer_id=payer_id, batch_size=batch_size)
     submission_ids = []
     for batch_payer, claims in batches:
+        # Read the claims before the outbox opens its transaction: on SQLite a second
+        # session inside it would wait on the outbox's own write lock.
+        with Session(engine) as session:
+            batch = build_claim_batch(
+                session,
+                settings=settings,
+                payer_id=batch_payer,
+                claim_ids=[claim_id for claim_id, _ in claims],
+                control=X12ControlNumbers(interchange=1, group=1, transaction_set=1),
+                reference_id="PENDING",
+            )
 
-        def write(
-            numbers: ControlNumbers,
-            claims: list[tuple[int, int]] = claims,
-            batch_payer: int = batch_payer,
-        ) -> bytes:
-            with Session(engine) as session:
-                batch = build_claim_batch(
-                    session,
-                    settings=settings,
-                    payer_id=batch_payer,
-                    claim_ids=[claim_id for claim_id, _ in claims],
-                    control=X12ControlNumbers(
-                        interchange=int(numbers.isa13),
-                        group=int(numbers.gs06),
-                        transaction_set=int(numbers.st02),
-                    ),
-                    reference_id=f"B{numbers.isa13}",
-                )
-            return write_837(batch)
+        def write(numbers: ControlNumbers, batch: ClaimBatch837 = batch) -> bytes:
+            control = X12ControlNumbers(
+                interchange=int(numbers.isa13),
+                group=int(numbers.gs06),
+                transaction_set=int(numbers.st02),
+            )
+            return write_837(
+                batch.model_copy(update={"control": control, "reference_id": f"B{numbers.isa13}"})
+            )
 
         submission_ids.append(
             build_submission(engine, store, payer_id=batch_payer, claims=claims, write_837=write)

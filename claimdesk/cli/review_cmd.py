@@ -1,0 +1,98 @@
+"""`claimdesk review`: the work queue for scripts and for people without the app."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import typer
+from sqlmodel import col, select
+
+from claimdesk.cli._context import cli_session, load_settings, open_engine
+from claimdesk.cli._utilities import exit_with_error, print_json
+from claimdesk.errors import ClaimdeskError
+from claimdesk.services.review_service import Resumer, resolve_review
+from claimdesk.settings import Settings
+from models import ReviewTask
+
+app = typer.Typer(help="Review tasks (the human work queue).", no_args_is_help=True)
+
+
+def resumer_for(settings: Settings) -> Resumer:
+    """Resume through the configured Prefect API, or defer to the reconciler when there is none."""
+    from claimdesk.services.prefect_resume import resume_unavailable, resume_with_reference
+
+    if not settings.prefect_api_url:
+        return resume_unavailable
+    # Never let Prefect's client start an ephemeral server of its own.
+    os.environ["PREFECT_API_URL"] = settings.prefect_api_url
+    return resume_with_reference
+
+
+@app.command("list")
+def list_tasks(
+    status: list[str] = typer.Option(["open", "claimed"], "--status", help="Repeatable."),
+    kind: str | None = typer.Option(None, "--kind"),
+    json_output: bool = typer.Option(False, "--json"),
+) -> None:
+    """List review tasks (ids, kinds, codes; no patient data)."""
+    with cli_session() as session:
+        query = select(ReviewTask).where(col(ReviewTask.status).in_(status))
+        if kind:
+            query = query.where(ReviewTask.kind == kind)
+        tasks = session.exec(
+            query.order_by(col(ReviewTask.priority).desc(), col(ReviewTask.id))
+        ).all()
+        rows = [
+            {
+                "id": t.id,
+                "kind": t.kind,
+                "status": t.status,
+                "claim_id": t.claim_id,
+                "claim_version": t.claim_version,
+                "priority": t.priority,
+                "due_at": t.due_at.isoformat() if t.due_at else None,
+                "flow_run_id": t.flow_run_id,
+                "pause_key": t.pause_key,
+                "reasons": t.context.get("errors")
+                or t.context.get("outcome")
+                or t.context.get("stc")
+                or t.context.get("ik5"),
+            }
+            for t in tasks
+        ]
+    if json_output:
+        print_json(rows)
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['id']:>6}  {row['kind']:16} {row['status']:9} claim {row['claim_id']!s:>6}"
+            f" v{row['claim_version']}  p{row['priority']}  {row['reasons'] or ''}"
+        )
+    typer.echo(f"{len(rows)} task(s)")
+
+
+@app.command("resolve")
+def resolve(
+    task_id: int = typer.Argument(...),
+    decision: str = typer.Option(..., "--decision", help='JSON, e.g. {"action": "override", ...}'),
+    user: str = typer.Option(..., "--user", help="Who decides (a claimdesk user)."),
+) -> None:
+    """Record a decision and resume the waiting flow run with its reference."""
+    try:
+        payload = json.loads(decision)
+    except json.JSONDecodeError as exc:
+        exit_with_error(f"--decision is not JSON: {exc.msg} at character {exc.pos}")
+    if not isinstance(payload, dict):
+        exit_with_error("--decision must be a JSON object")
+    settings = load_settings()
+    engine = open_engine()
+    try:
+        outcome = resolve_review(
+            engine, task_id=task_id, username=user, decision=payload, resumer=resumer_for(settings)
+        )
+    except ClaimdeskError as exc:
+        exit_with_error(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"task {outcome.task_id}: decision {outcome.decision_id} — {outcome.message}")

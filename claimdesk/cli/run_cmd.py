@@ -1,0 +1,60 @@
+"""`claimdesk run`: start a workflow now, through its Prefect deployment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import typer
+
+from claimdesk.cli._context import load_settings
+from claimdesk.cli._utilities import exit_with_error
+
+app = typer.Typer(help="Run a workflow now (through Prefect).", no_args_is_help=True)
+
+_DEPLOYMENTS = {
+    "eligibility": "eligibility/eligibility",
+    "submission": "submission/submission",
+    "acknowledgements": "acknowledgements/acknowledgements",
+}
+
+
+def _run(name: str, wait: bool) -> None:
+    settings = load_settings()
+    if not settings.prefect_api_url:
+        exit_with_error(
+            "no Prefect API configured: start `claimdesk up` or set CLAIMDESK_PREFECT_API_URL."
+        )
+    os.environ["PREFECT_API_URL"] = settings.prefect_api_url
+    from prefect.deployments.flow_runs import arun_deployment
+
+    async def go() -> Any:
+        return await arun_deployment(_DEPLOYMENTS[name], timeout=None if wait else 0)
+
+    try:
+        run = asyncio.run(go())
+    except Exception as exc:  # Prefect unreachable or the deployment missing
+        exit_with_error(f"could not start {name}: {type(exc).__name__}: {exc}")
+    state = run.state.name if run.state else "unknown"
+    typer.echo(f"{name}: flow run {run.id} ({state})")
+    if wait and run.state is not None and not run.state.is_completed():
+        raise typer.Exit(1)
+
+
+@app.command("eligibility")
+def eligibility(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+    """Check coverage for draft claims and upcoming visits."""
+    _run("eligibility", wait)
+
+
+@app.command("submission")
+def submission(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+    """Scrub ready claims and send the clean ones."""
+    _run("submission", wait)
+
+
+@app.command("acknowledgements")
+def acknowledgements(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+    """Pick up 999/277CA/TA1 files."""
+    _run("acknowledgements", wait)
