@@ -12,6 +12,7 @@ from models.patients import (
     Patient,
     PatientBase,
 )
+from models.queue import SavedView
 from models.reference import FeeSchedule, Payer, PayerBase, Practice, PracticeBase, Provider
 from models.review import Comment, ReviewDecision, ReviewTask
 from models.sequences import ControlSequence, allocate_control_numbers
@@ -65,6 +66,7 @@ __all__ = [
     "Remittance",
     "ReviewDecision",
     "ReviewTask",
+    "SavedView",
     "ServicePayment",
     "StatusCheck",
     "Submission",

@@ -1,0 +1,100 @@
+"""Flow runs as the manager's dashboard sees them, read from the Prefect REST API.
+
+Plain HTTP (httpx) against ``Settings.prefect_api_url``: no Prefect import, and a
+Prefect that is down or not configured is a ``PrefectUnavailable`` with a clear
+message rather than a hung page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import httpx
+
+from claimdesk.errors import ClaimdeskError
+from models.types import utcnow
+
+# The dashboard must stay responsive when Prefect is slow: give up quickly.
+_TIMEOUT_S = 3.0
+# Enough runs for a day's chart on a busy office; older ones are in the Prefect UI.
+_MAX_RUNS = 500
+
+
+class PrefectUnavailable(ClaimdeskError):
+    """The Prefect API is not configured or did not answer."""
+
+
+@dataclass(frozen=True)
+class FlowRunSummary:
+    id: str
+    name: str
+    deployment: str
+    state_type: str  # COMPLETED, FAILED, CRASHED, RUNNING, PAUSED, SCHEDULED, ...
+    state_name: str  # e.g. Late, Suspended, AwaitingRetry
+    at: datetime  # start time, or expected start for runs that have not started
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, object]) -> list[dict[str, object]]:
+    response = client.post(path, json=body)
+    response.raise_for_status()
+    data = response.json()
+    return data if isinstance(data, list) else []
+
+
+def read_flow_runs(
+    prefect_api_url: str | None, *, hours: int = 24, transport: httpx.BaseTransport | None = None
+) -> list[FlowRunSummary]:
+    """Runs expected or started in the last ``hours``, with their deployment's name."""
+    if not prefect_api_url:
+        raise PrefectUnavailable(
+            "no Prefect API configured (CLAIMDESK_PREFECT_API_URL); flow runs cannot be shown."
+        )
+    since = (utcnow() - timedelta(hours=hours)).isoformat()
+    try:
+        with httpx.Client(
+            base_url=prefect_api_url.rstrip("/") + "/", timeout=_TIMEOUT_S, transport=transport
+        ) as client:
+            runs = _post(
+                client,
+                "flow_runs/filter",
+                {
+                    "flow_runs": {"expected_start_time": {"after_": since}},
+                    "sort": "EXPECTED_START_TIME_DESC",
+                    "limit": _MAX_RUNS,
+                },
+            )
+            deployments = {
+                str(d["id"]): str(d.get("name", "?"))
+                for d in _post(client, "deployments/filter", {"limit": 200})
+            }
+    except (httpx.HTTPError, ValueError) as exc:
+        raise PrefectUnavailable(
+            f"the Prefect API at {prefect_api_url} did not answer ({type(exc).__name__}); "
+            "flow runs are not shown. Is `claimdesk up` running?"
+        ) from exc
+    summaries = []
+    for run in runs:
+        state = run.get("state") or {}
+        assert isinstance(state, dict)
+        when = run.get("start_time") or run.get("expected_start_time")
+        summaries.append(
+            FlowRunSummary(
+                id=str(run.get("id")),
+                name=str(run.get("name", "")),
+                deployment=deployments.get(str(run.get("deployment_id")), "(no deployment)"),
+                state_type=str(state.get("type", "UNKNOWN")),
+                state_name=str(state.get("name", "")),
+                at=datetime.fromisoformat(str(when)) if when else utcnow(),
+            )
+        )
+    return summaries
+
+
+def needs_attention(runs: list[FlowRunSummary]) -> dict[str, list[FlowRunSummary]]:
+    """Failed or crashed, late, and suspended (waiting for a person) runs."""
+    return {
+        "failed": [r for r in runs if r.state_type in ("FAILED", "CRASHED")],
+        "late": [r for r in runs if r.state_name == "Late"],
+        "suspended": [r for r in runs if r.state_name == "Suspended" or r.state_type == "PAUSED"],
+    }

@@ -1,0 +1,173 @@
+"""Managers: queue health, flow runs and KPIs, refreshing on their own."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from claimdesk.errors import ClaimdeskError
+from claimdesk.services import dashboard_service, flow_run_service
+from ui.components import auth
+from ui.deps import get_engine, get_settings
+from ui.navigation import QUEUE, UI_DIR
+
+# Charts redraw on their own this often (seconds): fresh enough to watch a queue drain.
+QUEUE_REFRESH_S = 30
+FLOWS_REFRESH_S = 60
+_DUE_FOR_BUCKET = {"overdue": "overdue", "<24h": "24h", "1-3d": "3d", "3-7d": "7d"}
+
+user = auth.page_user("dashboard.view")
+engine = get_engine()
+st.title("Dashboard")
+
+
+@st.fragment(run_every=QUEUE_REFRESH_S)
+def queue_health() -> None:
+    try:
+        health = dashboard_service.read_queue_health(engine, username=user.username)
+    except ClaimdeskError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"Queue as of {health.generated_at:%H:%M:%S} UTC")
+    depth = pd.DataFrame(health.depth, columns=["kind", "status", "tasks"])
+    total_open = int(depth["tasks"].sum()) if not depth.empty else 0
+    past_sla = sum(n for _, n in health.past_sla)
+    at_risk = sum(float(s) for b, s, _ in health.dollars_at_risk if b in ("overdue", "<24h"))
+    cols = st.columns(3)
+    cols[0].metric("Open or claimed tasks", total_open)
+    cols[1].metric("Past SLA", past_sla)
+    cols[2].metric("Dollars due within 24 h or overdue", f"${at_risk:,.2f}")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Queue depth by kind")
+        if not depth.empty:
+            st.altair_chart(
+                alt.Chart(depth).mark_bar().encode(x="kind:N", y="tasks:Q", color="status:N"),
+                width="stretch",
+            )
+    with right:
+        st.subheader("Ageing by kind")
+        ageing = pd.DataFrame(health.ageing, columns=["kind", "age", "tasks"])
+        if not ageing.empty:
+            st.altair_chart(
+                alt.Chart(ageing)
+                .mark_bar()
+                .encode(
+                    x="kind:N",
+                    y="tasks:Q",
+                    color=alt.Color("age:N", sort=list(dashboard_service.AGE_BUCKETS)),
+                ),
+                width="stretch",
+            )
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Dollars at risk by deadline")
+        risk = pd.DataFrame(
+            [(b, float(s), n) for b, s, n in health.dollars_at_risk],
+            columns=["deadline", "dollars", "tasks"],
+        )
+        if not risk.empty:
+            st.altair_chart(
+                alt.Chart(risk)
+                .mark_bar()
+                .encode(
+                    x=alt.X("deadline:N", sort=list(dashboard_service.DEADLINE_BUCKETS)),
+                    y="dollars:Q",
+                    tooltip=["deadline", "dollars", "tasks"],
+                ),
+                width="stretch",
+            )
+    with right:
+        st.subheader("Claimed per specialist")
+        per = pd.DataFrame(health.per_specialist, columns=["specialist", "kind", "tasks"])
+        if not per.empty:
+            st.altair_chart(
+                alt.Chart(per).mark_bar().encode(x="specialist:N", y="tasks:Q", color="kind:N"),
+                width="stretch",
+            )
+    days = dashboard_service.THROUGHPUT_DAYS
+    st.subheader(f"Throughput: resolved per specialist per day (last {days} days)")
+    through = pd.DataFrame(health.throughput, columns=["specialist", "day", "resolved"])
+    if through.empty:
+        st.write("Nothing resolved yet.")
+    else:
+        st.altair_chart(
+            alt.Chart(through)
+            .mark_line(point=True)
+            .encode(x="day:T", y="resolved:Q", color="specialist:N"),
+            width="stretch",
+        )
+    st.subheader("Tasks behind the charts")
+    kinds = sorted({k for k, _, _ in health.depth})
+    pick = st.columns([2, 2, 1])
+    kind = pick[0].selectbox("Kind", ["", *kinds], format_func=lambda k: k or "all kinds")
+    bucket = pick[1].selectbox(
+        "Deadline", ["", *_DUE_FOR_BUCKET], format_func=lambda b: b or "any deadline"
+    )
+    params = {"status": "active"}
+    if kind:
+        params["kind"] = kind
+    if bucket:
+        params["due"] = _DUE_FOR_BUCKET[bucket]
+    with pick[2]:
+        st.page_link(str(UI_DIR / QUEUE.path), label="Open in the queue", query_params=params)
+
+
+@st.fragment(run_every=FLOWS_REFRESH_S)
+def flow_runs() -> None:
+    st.header("Flow runs (last 24 h)")
+    settings = get_settings()
+    try:
+        runs = flow_run_service.read_flow_runs(settings.prefect_api_url)
+    except flow_run_service.PrefectUnavailable as exc:
+        st.warning(str(exc))
+        return
+    if not runs:
+        st.write("No flow runs in the last 24 hours.")
+        return
+    frame = pd.DataFrame(
+        [{"deployment": r.deployment, "state": r.state_name, "at": r.at} for r in runs]
+    )
+    frame["hour"] = frame["at"].dt.floor("h")
+    st.altair_chart(
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(x="hour:T", y="count():Q", color="state:N", column="deployment:N"),
+    )
+    base = (settings.prefect_api_url or "").rstrip("/").removesuffix("/api")
+    for label, group in flow_run_service.needs_attention(runs).items():
+        st.subheader(f"{label.capitalize()} ({len(group)})")
+        if group:
+            st.dataframe(
+                [
+                    {
+                        "Run": f"{base}/runs/flow-run/{r.id}",
+                        "Name": r.name,
+                        "Deployment": r.deployment,
+                        "State": r.state_name,
+                        "At": r.at,
+                    }
+                    for r in group
+                ],
+                hide_index=True,
+                column_config={"Run": st.column_config.LinkColumn("Run", display_text="open")},
+            )
+
+
+def kpis() -> None:
+    st.header("Revenue-cycle KPIs")
+    if importlib.util.find_spec("claimdesk.services.kpi_service") is None:
+        st.info(
+            "KPIs (Workflows II) are not available yet: `claimdesk.services.kpi_service` "
+            "has not landed. This section will show them when it does."
+        )
+        return
+    st.info("`claimdesk.services.kpi_service` is present; its charts are still to be wired here.")
+
+
+queue_health()
+flow_runs()
+kpis()

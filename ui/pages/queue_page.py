@@ -1,0 +1,90 @@
+"""The work queue: my tasks and the queues my role covers, 50 rows a page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from claimdesk.errors import ClaimdeskError
+from claimdesk.services import queue_service
+from ui.components import auth, pager, queue_filters, saved_views
+from ui.deps import get_engine
+from ui.navigation import TASK, UI_DIR
+
+user = auth.page_user("task.view")
+engine = get_engine()
+if "task" in st.query_params:  # an old-style deep link to the app's root: ?task=ID
+    st.switch_page(str(UI_DIR / TASK.path), query_params={"task": st.query_params["task"]})
+
+st.title("Work queue")
+can_work = auth.can(user, "task.claim")
+if can_work and st.button("Next task", type="primary", key="queue.next"):
+    try:
+        task_id = queue_service.take_next_task(engine, username=user.username)
+    except ClaimdeskError as exc:
+        st.error(str(exc))
+    else:
+        if task_id is None:
+            st.info("Nothing open in your queues right now.")
+        else:
+            st.switch_page(str(UI_DIR / TASK.path), query_params={"task": str(task_id)})
+
+choices = queue_service.read_choices(engine, username=user.username)
+filters = queue_filters.show(choices, can_work=can_work)
+saved_views.show(engine, username=user.username, filters=filters)
+cursor, page_number = pager.current("queue", repr(filters))
+try:
+    page = queue_service.list_queue(engine, username=user.username, filters=filters, cursor=cursor)
+except ClaimdeskError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.caption(
+    f"{page.total}{'+' if page.capped else ''} tasks · page {page_number} · "
+    f"sorted by {filters.sort}"
+)
+rows = [
+    {
+        "Task": f"task?task={row.task_id}",
+        "Claim": row.claim_number,
+        "Payer": row.payer,
+        "Kind": row.kind,
+        "Amount": float(row.amount) if row.amount is not None else None,
+        "Due": row.due_at,
+        "Age": row.age,
+        "Member": row.member_id,
+        "Priority": row.priority,
+        "Status": row.status,
+        "Assignee": row.assignee or "",
+    }
+    for row in page.rows
+]
+selection = st.dataframe(
+    rows,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="multi-row",
+    key="queue.table",
+    column_config={
+        "Task": st.column_config.LinkColumn("Task", display_text=r"task\?task=(\d+)"),
+        "Amount": st.column_config.NumberColumn("Amount", format="dollar"),
+        "Due": st.column_config.DatetimeColumn("Due", format="YYYY-MM-DD HH:mm"),
+    },
+)
+chosen = [page.rows[i].task_id for i in selection.selection.rows] if rows else []
+if can_work and chosen:
+    left, right, _ = st.columns([1, 1, 6])
+    if left.button(f"Claim {len(chosen)}", key="queue.claim"):
+        for task_id in chosen:
+            try:
+                queue_service.claim(engine, username=user.username, task_id=task_id)
+            except ClaimdeskError as exc:
+                st.warning(f"Task {task_id}: {exc}")
+        st.rerun()
+    if right.button(f"Unclaim {len(chosen)}", key="queue.unclaim"):
+        for task_id in chosen:
+            try:
+                queue_service.unclaim(engine, username=user.username, task_id=task_id)
+            except ClaimdeskError as exc:
+                st.warning(f"Task {task_id}: {exc}")
+        st.rerun()
+pager.controls("queue", page.next_cursor)
