@@ -4,6 +4,7 @@ from models.audit import AuditEvent, append_audit_event, verify_audit_chain
 from models.claims import Claim, ClaimBase, ClaimLine, ClaimLineBase, Diagnosis, DiagnosisBase
 from models.documents import Document, DocumentLink
 from models.gateway_state import PayerCircuit
+from models.ledger import ClaimCrossover, LedgerEntry, ProviderLedgerEntry
 from models.patients import (
     Appointment,
     Authorization,
@@ -40,6 +41,7 @@ __all__ = [
     "Authorization",
     "Claim",
     "ClaimBase",
+    "ClaimCrossover",
     "ClaimLine",
     "ClaimLineBase",
     "ClaimPayment",
@@ -54,6 +56,7 @@ __all__ = [
     "DocumentLink",
     "EligibilityCheck",
     "FeeSchedule",
+    "LedgerEntry",
     "Patient",
     "PatientBase",
     "Payer",
@@ -62,6 +65,7 @@ __all__ = [
     "Practice",
     "PracticeBase",
     "Provider",
+    "ProviderLedgerEntry",
     "RemarkCode",
     "Remittance",
     "ReviewDecision",
