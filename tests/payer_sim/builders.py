@@ -113,11 +113,13 @@ def make_claim(
     )
 
 
-def make_837(claims: list[Claim837], control: int = 1) -> bytes:
+def make_837(
+    claims: list[Claim837], control: int = 1, *, group: int | None = None, transaction_set: int = 1
+) -> bytes:
     return write_837(
         ClaimBatch837(
-            envelope=ENVELOPE, control=ControlNumbers(interchange=control, group=control,
-                                                      transaction_set=1),
+            envelope=ENVELOPE, control=ControlNumbers(interchange=control, group=group or control,
+                                                      transaction_set=transaction_set),
             created_at=datetime(2025, 3, 10, 9, 0), reference_id=f"B{control}", kind="P",
             submitter=SUBMITTER, receiver=Receiver(name="SIM CLEARINGHOUSE", identifier="SIMCH"),
             claims=tuple(claims),
