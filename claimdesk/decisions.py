@@ -111,11 +111,65 @@ class BatchRejectionDecision(_Decision):
     action: Literal["resubmit_all", "hold_all"]
 
 
+class DenialDecision(_Decision):
+    """How a specialist works one denial (``Denial`` row named in the task's context).
+
+    The denial itself decides some refusals at apply time (``denial_service``): no appeal
+    for a denial without appeal rights, no patient bill outside the PR group without a
+    waiver on file, no write-off above the threshold without a lead.
+    """
+
+    action: Literal["corrected_claim", "appeal", "bill_secondary", "bill_patient", "write_off"]
+    corrections: ClaimCorrections = Field(default_factory=ClaimCorrections)
+    appeal_level: int | None = Field(default=None, ge=1, le=5)
+    argument: str | None = Field(default=None, max_length=4000)
+    document_ids: list[int] = Field(default_factory=list, max_length=20)
+    waiver_document_id: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.action == "appeal" and not self.argument:
+            raise ValueError("an appeal needs an argument")
+        if self.action == "write_off" and not self.reason:
+            raise ValueError("a write-off needs a reason")
+        if self.action == "corrected_claim" and self.corrections.is_empty() and not self.reason:
+            raise ValueError("a corrected claim needs corrections or a reason saying what changed")
+        return self
+
+
+class WriteOffApprovalDecision(_Decision):
+    """A lead's answer to a write-off above the threshold."""
+
+    action: Literal["approve", "reject"]
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.action == "reject" and not self.reason:
+            raise ValueError("a rejection needs a reason")
+        return self
+
+
+class RemittanceDecision(_Decision):
+    """A remittance exception worked by hand (unbalanced file, unmatched claim, underpayment)."""
+
+    action: Literal["resolved", "repost", "dismiss"]
+    claim_id: int | None = Field(default=None, gt=0, description="claim an unmatched CLP is")
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.action in ("resolved", "dismiss") and not self.reason:
+            raise ValueError(f"{self.action} needs a reason")
+        return self
+
+
 DECISION_MODELS: dict[str, type[_Decision]] = {
     "eligibility": EligibilityDecision,
     "scrub": ScrubDecision,
     "rejection": RejectionDecision,
     "batch_rejection": BatchRejectionDecision,
+    "denial": DenialDecision,
+    "write_off_approval": WriteOffApprovalDecision,
+    "remittance": RemittanceDecision,
 }
 
 

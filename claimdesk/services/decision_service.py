@@ -14,12 +14,15 @@ from sqlmodel import Session, col, select
 from claimdesk.decisions import (
     BatchRejectionDecision,
     ClaimCorrections,
+    DenialDecision,
     EligibilityDecision,
     RejectionDecision,
     ScrubDecision,
+    WriteOffApprovalDecision,
     decision_model,
 )
 from claimdesk.errors import NotFound, ValidationFailed
+from claimdesk.services import denial_service
 from claimdesk.services.review_service import mark_decision_applied
 from models import (
     Claim,
@@ -55,6 +58,10 @@ def apply_recorded_decision(*, session: Session, task_id: int, decision_id: int)
             outcome = _apply_rejection(session, _claim(session, task), decision, actor)
         case BatchRejectionDecision():
             outcome = _apply_batch_rejection(session, task, decision, actor)
+        case DenialDecision():
+            outcome = denial_service.apply_denial_decision(session, task, decision, actor=actor)
+        case WriteOffApprovalDecision():
+            outcome = denial_service.apply_write_off_approval(session, task, decision, actor=actor)
         case _:
             raise NotFound(f"no way to apply a {task.kind!r} decision")
     append_audit_event(
