@@ -467,6 +467,8 @@ def unclaim(engine: Engine, *, username: str, task_id: int) -> None:
         task = session.get(ReviewTask, task_id)
         if task is None:
             raise NotFound(f"no review task {task_id}")
+        if task.status != "claimed":
+            raise ReviewConflict(f"task {task_id} is {task.status}, not claimed; nothing to undo.")
         if task.assignee_id != user.id and user.role != "lead":
             raise PermissionDenied(f"task {task_id} is someone else's; ask a lead to move it.")
         result = session.execute(

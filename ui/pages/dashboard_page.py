@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from urllib.parse import urlencode
 
 import altair as alt
 import pandas as pd
@@ -12,7 +13,7 @@ from claimdesk.errors import ClaimdeskError
 from claimdesk.services import dashboard_service, flow_run_service
 from ui.components import auth
 from ui.deps import get_engine, get_settings
-from ui.navigation import QUEUE, UI_DIR
+from ui.navigation import QUEUE
 
 # Charts redraw on their own this often (seconds): fresh enough to watch a queue drain.
 QUEUE_REFRESH_S = 30
@@ -112,8 +113,8 @@ def queue_health() -> None:
         params["kind"] = kind
     if bucket:
         params["due"] = _DUE_FOR_BUCKET[bucket]
-    with pick[2]:
-        st.page_link(str(UI_DIR / QUEUE.path), label="Open in the queue", query_params=params)
+    # A plain link: the queue reads its filters from the URL, so the link is the drill-down.
+    pick[2].markdown(f"[Open in the queue]({QUEUE.url_path}?{urlencode(params)})")
 
 
 @st.fragment(run_every=FLOWS_REFRESH_S)

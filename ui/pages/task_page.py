@@ -8,7 +8,7 @@ from claimdesk.errors import ClaimdeskError, ReviewConflict
 from claimdesk.services import queue_service, task_view_service
 from ui.components import auth, decision_form
 from ui.deps import get_document_store, get_engine, get_resumer, get_settings
-from ui.navigation import QUEUE, UI_DIR
+from ui.navigation import QUEUE
 
 user = auth.page_user("task.view")
 engine = get_engine()
@@ -16,7 +16,7 @@ raw_id = st.query_params.get("task")
 if not raw_id or not raw_id.isdigit():
     st.title("Task")
     st.info("Open a task from the work queue (or a link with `?task=ID`).")
-    st.page_link(str(UI_DIR / QUEUE.path), label="Go to the work queue")
+    st.markdown(f"[Go to the work queue]({QUEUE.url_path})")
     st.stop()
 task_id = int(raw_id)
 try:

@@ -1,0 +1,174 @@
+"""The queue's services on a real migrated database: paging, next task, reassign, saved views."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from claimdesk.db import make_engine
+from claimdesk.errors import PermissionDenied, ReviewConflict
+from claimdesk.services import queue_service, saved_view_service, task_view_service
+from claimdesk.services.prefect_resume import resume_unavailable
+from claimdesk.services.queue_service import QueueFilters
+from claimdesk.settings import Settings
+from tests.conftest import DB_BACKENDS
+from tests.ui.seed import seed_app_database
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One seeded SQLite file (6 scrub tasks, priorities 50..55); each test works on a copy."""
+    data_dir = tmp_path_factory.mktemp("template")
+    data = seed_app_database(Settings(_env_file=None, data_dir=data_dir))
+    (data_dir / "seed.json").write_text(json.dumps(data))
+    return data_dir
+
+
+@pytest.fixture
+def seeded(template: Path, tmp_path: Path) -> Iterator[tuple[Engine, dict[str, Any]]]:
+    shutil.copy(template / "claimdesk.db", tmp_path / "claimdesk.db")
+    engine = make_engine(Settings(_env_file=None, data_dir=tmp_path))
+    yield engine, json.loads((template / "seed.json").read_text())
+    engine.dispose()
+
+
+def test_keyset_pages_cover_every_task_once_in_priority_order(seeded: Any) -> None:
+    engine, data = seeded
+    seen: list[int] = []
+    cursor = None
+    while True:
+        page = queue_service.list_queue(
+            engine, username="spec1", filters=QueueFilters(), cursor=cursor, limit=4
+        )
+        seen += [r.task_id for r in page.rows]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == list(reversed(data["task_ids"]))  # priority 55 first
+    assert page.total == 6
+
+
+def test_due_sort_pages_follow_the_deadline(seeded: Any) -> None:
+    engine, data = seeded
+    first = queue_service.list_queue(
+        engine, username="spec1", filters=QueueFilters(sort="due"), limit=4
+    )
+    rest = queue_service.list_queue(
+        engine, username="spec1", filters=QueueFilters(sort="due"), cursor=first.next_cursor
+    )
+    assert [r.task_id for r in first.rows + rest.rows] == data["task_ids"]
+    assert [r.task_id for r in rest.rows] == data["task_ids"][4:]
+
+
+def test_filters_round_trip_through_url_params() -> None:
+    filters = QueueFilters(kinds=("scrub",), payer_ids=(3,), due="7d", sort="due", assignee="me")
+    assert QueueFilters.from_params(filters.to_params()) == filters
+
+
+def test_list_masks_member_ids(seeded: Any) -> None:
+    engine, _ = seeded
+    row = queue_service.list_queue(engine, username="spec1", filters=QueueFilters()).rows[0]
+    assert row.member_id.startswith("••") and row.member_id[-4:].isdigit()
+
+
+@pytest.mark.parametrize("backend", DB_BACKENDS)
+def test_next_task_has_exactly_one_winner_per_task(
+    backend: str, databases: Any, tmp_path: Path
+) -> None:
+    settings = databases.settings(backend, tmp_path)
+    data = seed_app_database(settings)
+    engine = make_engine(settings)
+    callers = ["spec1", "spec2", "lead1"] * 3
+    with ThreadPoolExecutor(max_workers=len(callers)) as pool:
+        won = list(pool.map(lambda u: queue_service.take_next_task(engine, username=u), callers))
+    taken = [t for t in won if t is not None]
+    assert sorted(taken) == sorted(data["task_ids"])  # six tasks, six winners, no repeats
+    assert won.count(None) == len(callers) - 6
+    engine.dispose()
+
+
+def test_auditor_cannot_take_or_reassign(seeded: Any) -> None:
+    engine, data = seeded
+    with pytest.raises(PermissionDenied):
+        queue_service.take_next_task(engine, username="aud1")
+    with pytest.raises(PermissionDenied):
+        queue_service.reassign(
+            engine, username="spec1", task_ids=data["task_ids"], to_username="spec2"
+        )
+
+
+def test_bulk_reassign_reports_what_could_not_move(seeded: Any) -> None:
+    engine, data = seeded
+    first, second, *_ = data["task_ids"]
+    queue_service.claim(engine, username="spec2", task_id=second)
+    report = queue_service.reassign(
+        engine, username="lead1", task_ids=[first, second, 999_999], to_username="spec2"
+    )
+    assert report.moved == [first]
+    assert dict(report.refused) == {second: "already assigned to spec2", 999_999: "no such task"}
+
+
+def test_unclaim_by_someone_else_is_refused(seeded: Any) -> None:
+    engine, data = seeded
+    task_id = data["task_ids"][0]
+    queue_service.claim(engine, username="spec1", task_id=task_id)
+    with pytest.raises(PermissionDenied):
+        queue_service.unclaim(engine, username="spec2", task_id=task_id)
+    queue_service.unclaim(engine, username="spec1", task_id=task_id)
+    with pytest.raises(ReviewConflict):
+        queue_service.unclaim(engine, username="spec1", task_id=task_id)
+
+
+def test_saved_views_are_private_unless_shared(seeded: Any) -> None:
+    engine, _ = seeded
+    filters = QueueFilters(kinds=("scrub",), sort="due")
+    private = saved_view_service.save_view(
+        engine, username="spec1", name="mine", filters=filters, shared=False
+    )
+    shared = saved_view_service.save_view(
+        engine, username="spec1", name="team", filters=filters, shared=True
+    )
+    assert saved_view_service.read_view(engine, username="spec2", view_id=shared).filters == filters
+    with pytest.raises(Exception, match="no saved view"):
+        saved_view_service.read_view(engine, username="spec2", view_id=private)
+
+
+def test_decision_without_a_waiting_flow_is_recorded_and_applied(seeded: Any) -> None:
+    engine, _ = seeded
+    task_id = queue_service.take_next_task(engine, username="spec1")
+    assert task_id is not None
+    outcome = task_view_service.submit_decision(
+        engine,
+        username="spec1",
+        task_id=task_id,
+        decision={"action": "override", "reason": "payer confirmed by phone"},
+        resumer=resume_unavailable,
+    )
+    assert "applied (overridden)" in outcome.message
+    view = task_view_service.read_task_view(engine, username="spec1", task_id=task_id)
+    assert view.task.status == "resolved" and view.claim is not None
+    assert view.claim.status == "queued"
+    with pytest.raises(ReviewConflict):
+        task_view_service.submit_decision(
+            engine,
+            username="spec2",
+            task_id=task_id,
+            decision={"action": "cancel", "reason": "late"},
+            resumer=resume_unavailable,
+        )
+
+
+def test_pretty_x12_puts_one_segment_per_line() -> None:
+    isa = (
+        "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       "
+        "*261127*0800*^*00501*000000001*0*T*:~"
+    )
+    text = task_view_service.pretty_x12((isa + "GS*HC~ST*837*0001~").encode())
+    assert text.splitlines()[1:] == ["GS*HC~", "ST*837*0001~"]
