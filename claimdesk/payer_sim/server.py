@@ -163,7 +163,10 @@ def create_app(sim: PayerSim) -> FastAPI:
                          "malformed_x12", "truncated_x12", "duplicate_835")
         }  # fmt: skip
         if draws["hang"] < faults.hang:
-            await asyncio.sleep(_HANG_SECONDS)
+            deadline = time.monotonic() + _HANG_SECONDS
+            while time.monotonic() < deadline and not await request.is_disconnected():
+                await asyncio.sleep(0.1)  # no answer; let go once the client has
+            return Response(b"", status_code=504)
         if draws["timeout"] < faults.timeout:
             await asyncio.sleep(faults.timeout_seconds)
         if draws["server_error"] < faults.server_error:
