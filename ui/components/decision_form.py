@@ -52,7 +52,8 @@ def _field(name: str, node: dict[str, Any], root: dict[str, Any], key: str, requ
         value = st.selectbox(label, options, key=key, help=help_text)
         return value if value != "" else None
     if kind == "object":
-        st.markdown(f"**{label}**")
+        # The property's name, not the nested model's class name (e.g. "ClaimCorrections").
+        st.markdown(f"**{name.replace('_', ' ').capitalize()}**")
         return _object(node, root, key, optional=not required or nullable)
     if kind == "boolean":
         return st.checkbox(label, key=key, help=help_text)
