@@ -10,6 +10,7 @@ from claimdesk.cli import (
     config_cmd,
     db_cmd,
     demo_cmd,
+    kpis_cmd,
     payer_sim_cmd,
     review_cmd,
     run_cmd,
@@ -35,6 +36,7 @@ app.add_typer(payer_sim_cmd.app, name="payer-sim")
 app.add_typer(review_cmd.app, name="review")
 app.add_typer(claims_cmd.app, name="claims")
 app.add_typer(run_cmd.app, name="run")
+app.command("kpis")(kpis_cmd.kpis)
 
 
 if __name__ == "__main__":
