@@ -39,13 +39,13 @@ from claimdesk.denials import (
 )
 from claimdesk.errors import NotFound, ValidationFailed
 from claimdesk.services import appeal_service
+from claimdesk.services.claim_posting_service import move_claim
+from claimdesk.services.cob_service import create_secondary_claim, next_coverage
 from claimdesk.services.ledger_service import account_claim_id, claim_balance, post_entry
-from claimdesk.services.remittance_service import create_secondary_claim, move_claim
 from claimdesk.services.review_service import ensure_review_task
 from models import (
     Appeal,
     Claim,
-    Coverage,
     Denial,
     Document,
     Payer,
@@ -221,24 +221,11 @@ def check_denial_decision(session: Session, denial_id: int, decision: DenialDeci
                 "on file: give waiver_document_id.",
                 field="waiver_document_id",
             )
-    if decision.action == "bill_secondary" and _secondary_coverage(session, claim) is None:
+    if decision.action == "bill_secondary" and next_coverage(session, claim) is None:
         raise ValidationFailed(
             "decision.action: the patient has no secondary coverage on the date of service.",
             field="action",
         )
-
-
-def _secondary_coverage(session: Session, claim: Claim) -> Coverage | None:
-    rows = session.exec(
-        select(Coverage).where(
-            Coverage.patient_id == claim.patient_id,
-            Coverage.coverage_order == claim.coverage_order + 1,
-            Coverage.effective_from <= claim.service_from,
-        )
-    ).all()
-    return next(
-        (c for c in rows if c.effective_to is None or c.effective_to >= claim.service_from), None
-    )
 
 
 def _task_denial(session: Session, task: ReviewTask) -> Denial:
@@ -285,7 +272,7 @@ def apply_denial_decision(
             denial.status = "appealed"
             outcome = "appealed"
         case "bill_secondary":
-            coverage = _secondary_coverage(session, claim)
+            coverage = next_coverage(session, claim)
             assert coverage is not None
             create_secondary_claim(session, claim, coverage, actor=actor)
             move_claim(session, claim, "billed_secondary", actor, "denial_bill_secondary")

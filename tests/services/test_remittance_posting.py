@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from claimdesk.services.cob_service import read_prior_adjudication
 from claimdesk.services.ledger_service import (
     check_all_ledger_identities,
     check_ledger_identity,
     claim_balance,
 )
-from claimdesk.services.remittance_service import post_remittance, read_prior_adjudication
+from claimdesk.services.remittance_service import post_remittance
 from models import (
     Adjustment,
     Claim,
