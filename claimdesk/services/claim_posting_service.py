@@ -259,7 +259,7 @@ def post_claim(
     secondary_id: int | None = None
     crossed = clp.status_code in _CROSSED_OVER or crossover_carrier is not None
     left = cp.patient_responsibility
-    if left > 0 and claim.coverage_order == 1 and clp.status_code in _PROCESSED:
+    if left > 0 and claim.coverage_order < 3 and clp.status_code in _PROCESSED:
         coverage = None if crossed else next_coverage(session, claim)
         if crossed:
             record_crossover(session, claim, cp, crossover_carrier)

@@ -41,7 +41,12 @@ from claimdesk.errors import NotFound, ValidationFailed
 from claimdesk.services import appeal_service
 from claimdesk.services.claim_posting_service import move_claim
 from claimdesk.services.cob_service import create_secondary_claim, next_coverage
-from claimdesk.services.ledger_service import account_claim_id, claim_balance, post_entry
+from claimdesk.services.ledger_service import (
+    account_claim_id,
+    claim_balance,
+    ensure_charge,
+    post_entry,
+)
 from claimdesk.services.review_service import ensure_review_task
 from models import (
     Appeal,
@@ -396,6 +401,7 @@ def _corrected_claim(
         claim.original_payer_claim_number = None
         outcome = "corrected_new_original"
     session.add(claim)
+    ensure_charge(session=session, claim=claim, effective_date=claim.service_from)
     target = "ready" if claim.status == "denied" else "queued"
     move_claim(session, claim, target, actor, outcome)
     return outcome

@@ -187,6 +187,16 @@ def _known(session: Session, payer_id: int | None, trace: str) -> list[Remittanc
     )
 
 
+def _winner(session: Session, payer_id: int | None, trace: str, digest: str) -> Remittance | None:
+    return session.exec(
+        select(Remittance).where(
+            Remittance.payer_id == payer_id,
+            Remittance.trace_number == trace,
+            Remittance.sha256 == digest,
+        )
+    ).first()
+
+
 def _unreadable(
     session: Session, payer: Payer, data: bytes, document_id: int | None, exc: X12Error | None
 ) -> SetOutcome:
@@ -268,8 +278,8 @@ def _post_set(
         document_id=document_id,
     )
     if _insert_remittance(session, new) is None:  # a concurrent poster won
-        winner = next(r for r in _known(session, payer.id, trace) if r.sha256 == digest)
-        assert winner.id is not None
+        winner = _winner(session, payer.id, trace, digest)
+        assert winner is not None and winner.id is not None
         return SetOutcome(winner.id, "duplicate")
     assert new.id is not None
     if known:

@@ -138,9 +138,13 @@ class TestDecisions:
         kind: str,
     ) -> None:
         _, [denial] = _denied(session, codes, payer_kind=kind, moa=moa)
+        task = _task(session, denial)
+        assert task.context["appealable"] is False
+        # no appeal window: the work is due before the timely-filing limit (365 days)
+        assert task.context["deadline"] == "2027-10-01"
         decision = DenialDecision(action="appeal", argument="it was filed on time")
         with pytest.raises(ValidationFailed, match="no appeal rights"):
-            apply_denial_decision(session, _task(session, denial), decision)
+            apply_denial_decision(session, task, decision)
         assert session.exec(select(Appeal)).all() == []
 
     def test_appeal_creates_the_level_and_its_letter(
@@ -197,11 +201,22 @@ class TestDecisions:
         self, session: Session
     ) -> None:
         claim, [denial] = _denied(session, (("CO", "16", "200"),), accepts_replacement_claims=False)
-        decision = DenialDecision(action="corrected_claim", reason="added the referring NPI")
+        decision = DenialDecision.model_validate(
+            {
+                "action": "corrected_claim",
+                "reason": "billed the wrong level",
+                "corrections": {
+                    "lines": [{"line_number": 1, "procedure_code": "99213", "charge": "180.00"}]
+                },
+            }
+        )
         assert apply_denial_decision(session, _task(session, denial), decision) == (
             "corrected_new_original"
         )
         assert (claim.frequency_code, claim.original_payer_claim_number) == ("1", None)
+        assert claim.total_charge == D("180.00")
+        assert claim_balance(session, claim.id or 0).insurance_balance == D("180.00")
+        assert check_ledger_identity(session, claim.id or 0)
 
     def test_bill_patient_needs_the_pr_group_or_a_waiver(self, session: Session) -> None:
         claim, [denial] = _denied(session, (("CO", "96", "200"),))

@@ -178,6 +178,31 @@ class TestBalancedPosting:
         assert len(session.exec(select(ClaimPayment)).all()) == 1
         assert claim_balance(session, claim.id).paid_by_payers == D("140.00")
 
+    def test_a_concurrent_poster_that_won_the_insert_makes_this_one_a_duplicate(
+        self, session: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from claimdesk.services import remittance_service
+
+        payer = make_payer(session)
+        claim = _two_line_claim(session, payer=payer)
+        data = remit([_paid_clp(claim)])
+        first = _post(session, data, payer.id)
+        # The other worker committed after our check ran: only the unique key can tell.
+        monkeypatch.setattr(remittance_service, "_known", lambda *args: [])
+        monkeypatch.setattr(
+            remittance_service,
+            "_winner",
+            lambda session, payer_id, trace, digest: session.get(
+                Remittance, first.remittance_ids[0]
+            ),
+        )
+        again = post_remittance(
+            session, document_bytes_or_parsed=data, payer_id=payer.id, document_id=None
+        )
+        assert again.outcomes == ("duplicate",)
+        assert again.remittance_ids == first.remittance_ids
+        assert len(session.exec(select(ClaimPayment)).all()) == 1
+
     def test_ledger_refuses_a_second_entry_with_the_same_source_key(self, session: Session) -> None:
         from sqlalchemy.exc import IntegrityError
 
