@@ -2,8 +2,9 @@
 
 Import the pieces from their modules (``claimdesk.gateway.client``,
 ``claimdesk.gateway.core_envelope`` …); this package re-exports the interface.
-``core_envelope`` and ``paths`` import nothing from the database, so the payer
-simulator can use them without the gateway's dependencies.
+``core_envelope``, ``core_multipart``, ``x12_check`` and ``paths`` import nothing
+from the database, so the payer simulator can use them without the gateway's
+dependencies.
 """
 
 from claimdesk.gateway.errors import (

@@ -14,15 +14,16 @@ speaks the CAQH CORE vC2.2.0 HTTP MIME envelope to one payer:
 - ``submit_appeal(packet) -> AppealReceipt``: the payer's electronic appeal
   channel (``paths.APPEALS_PATH``), for payers that have one.
 
-Retries (exponential backoff with full jitter) happen here and nowhere else, on
-timeouts, connection errors, 5xx/429 and retry-type CORE codes; never on a 4xx,
-a CORE refusal, an X12 rejection or a garbage answer. Each payer has a circuit
-breaker and a token bucket in the database (``circuit.CircuitStore``), so one
-dead payer fails fast for every process instead of stalling them all.
+Retries, the circuit breaker and the token bucket are ``attempts.Attempts``:
+timeouts, connection errors, 5xx/429 and retry-type CORE codes are retried with
+the same request bytes (same PayloadID); a 4xx, a CORE refusal, an X12 rejection
+or a garbage answer never is.
 
 Every payload sent or received is stored as a ``Document`` and linked to the
-claims it concerns (``claim_ids``). httpx errors are mapped to ``PayerError``
-subclasses here, with ``raise ... from``; nothing above sees an httpx exception.
+claims it concerns (``claim_ids``); files picked up by ``retrieve`` are stored
+unlinked (the service that reads them links them to the claims they name).
+httpx errors become ``PayerError`` subclasses in ``attempts``; nothing above the
+gateway sees an httpx exception.
 """
 
 from __future__ import annotations
@@ -38,22 +39,18 @@ import httpx
 from sqlalchemy.engine import Engine
 
 from claimdesk.documents import DocumentStore, make_document_store
+from claimdesk.gateway.attempts import Attempts
 from claimdesk.gateway.circuit import CircuitStore, utc_now
 from claimdesk.gateway.core_envelope import (
     CoreEnvelope,
-    CoreEnvelopeError,
     CoreErrorCode,
     PayloadType,
     ProcessingMode,
-    decode_multipart,
-    encode_multipart,
 )
+from claimdesk.gateway.core_multipart import encode_multipart
 from claimdesk.gateway.errors import (
-    CircuitOpen,
-    PayerError,
     PayerProtocolError,
     PayerRejected,
-    PayerUnavailable,
 )
 from claimdesk.gateway.fan_out import fan_out
 from claimdesk.gateway.interface import (
@@ -118,8 +115,7 @@ class CoreClient:
         self.engine = engine
         self.store = store if store is not None else make_document_store(settings)
         self.circuit = CircuitStore(engine, clock=clock)
-        self._sleep = sleep
-        self._jitter = jitter
+        self._attempts = Attempts(payer_config, self.circuit, sleep=sleep, jitter=jitter)
         credentials = payer_config.resolve_credentials()
         self._username = credentials.username
         self._password = credentials.password
@@ -268,7 +264,7 @@ class CoreClient:
                 timeout=self._batch_timeout_s,
             )
 
-        response, _ = self._with_retries(call, send)
+        response, _ = self._attempts.run(call, send)
         try:
             answer = response.json()
             return AppealReceipt(
@@ -390,132 +386,6 @@ class CoreClient:
                 timeout=timeout_s,
             )
 
-        _response, envelope = self._with_retries(call, send, core=True)
+        _response, envelope = self._attempts.run(call, send, core=True)
         assert envelope is not None  # core=True: a good answer is always an envelope
         return envelope
-
-    def _decode(self, call: str, response: httpx.Response) -> CoreEnvelope:
-        try:
-            return decode_multipart(response.content, response.headers.get("content-type", ""))
-        except CoreEnvelopeError as exc:
-            raise PayerProtocolError.for_call(
-                f"answered HTTP {response.status_code} with a malformed CORE envelope "
-                f"(field {exc.field}: {exc.core_error_code}).",
-                payer_id=self.config.payer_id,
-                call=call,
-                status_code=response.status_code,
-            ) from exc
-
-    def _with_retries(
-        self, call: str, send: Callable[[], httpx.Response], *, core: bool = False
-    ) -> tuple[httpx.Response, CoreEnvelope | None]:
-        """``send`` through breaker, bucket and retries; returns a 2xx, successful answer."""
-        key = self.config.payer_id
-        attempts = self.config.max_retries + 1
-        for attempt in range(attempts):
-            decision = self.circuit.before_call(key, cooldown_s=self.config.cooldown_s)
-            if not decision.allowed:
-                raise CircuitOpen.for_call(
-                    f"circuit breaker is open after repeated failures; next try in "
-                    f"{decision.retry_after_s:.0f} s.",
-                    payer_id=key,
-                    call=call,
-                )
-            wait = self.circuit.take_token(key, rate_per_s=self.config.rate_limit_per_s)
-            if wait > 0:
-                self._sleep(wait)
-            try:
-                error = self._classify(call, send, core=core)
-            except PayerError as exc:
-                # Refused or unreadable: the payer is up, but the call must not repeat.
-                if isinstance(exc, PayerRejected):
-                    self.circuit.record_success(key)
-                else:
-                    self._record_failure(key)
-                raise
-            if isinstance(error, tuple):
-                self.circuit.record_success(key)
-                return error
-            self._record_failure(key)
-            if attempt + 1 >= attempts:
-                raise error
-            delay = self._jitter() * min(
-                self.config.backoff_cap_s, self.config.backoff_base_s * 2**attempt
-            )
-            logger.info(
-                "payer %s %s: attempt %d of %d failed (%s); retrying in %.2f s",
-                key,
-                call,
-                attempt + 1,
-                attempts,
-                _failure_reason(error),
-                delay,
-            )
-            self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _record_failure(self, key: str) -> None:
-        self.circuit.record_failure(
-            key, threshold=self.config.failure_threshold, cooldown_s=self.config.cooldown_s
-        )
-
-    def _classify(
-        self, call: str, send: Callable[[], httpx.Response], *, core: bool
-    ) -> tuple[httpx.Response, CoreEnvelope | None] | PayerUnavailable:
-        """Make one attempt: the good response, a retryable error, or raise a final one."""
-        payer = self.config.payer_id
-        try:
-            response = send()
-        except httpx.TimeoutException as exc:
-            error = PayerUnavailable.for_call(
-                f"timed out ({type(exc).__name__}).", payer_id=payer, call=call
-            )
-            error.__cause__ = exc
-            return error
-        except httpx.TransportError as exc:
-            error = PayerUnavailable.for_call(
-                f"could not be reached ({type(exc).__name__}).", payer_id=payer, call=call
-            )
-            error.__cause__ = exc
-            return error
-        status = response.status_code
-        envelope: CoreEnvelope | None = None
-        if core and response.headers.get("content-type", "").startswith("multipart/"):
-            try:
-                envelope = decode_multipart(response.content, response.headers["content-type"])
-            except CoreEnvelopeError:
-                envelope = None
-        elif core and 200 <= status < 300:
-            envelope = self._decode(call, response)  # raises PayerProtocolError: say why
-        code = envelope.error_code if envelope is not None else None
-        detail = envelope.error_message if envelope is not None else None
-        if status >= 500 or status == 429 or (envelope is not None and envelope.is_retryable_error):
-            what = f"answered HTTP {status}" + (f" with CORE {code}" if code else "")
-            return PayerUnavailable.for_call(
-                what + ".", payer_id=payer, call=call, status_code=status, core_error_code=code
-            )
-        if status >= 400 or (envelope is not None and not envelope.is_success):
-            what = f"refused the request: HTTP {status}" + (f", CORE {code}" if code else "")
-            raise PayerRejected.for_call(
-                what + ".",
-                payer_id=payer,
-                call=call,
-                status_code=status,
-                core_error_code=code,
-                detail=detail,
-            )
-        if core and envelope is None:
-            envelope = self._decode(call, response)  # 2xx multipart that did not decode
-        return response, envelope
-
-
-def _failure_reason(error: PayerError) -> str:
-    """What a retried failure was, for the log: HTTP status, CORE code or exception type."""
-    parts = []
-    if error.status_code is not None:
-        parts.append(f"HTTP {error.status_code}")
-    if error.core_error_code:
-        parts.append(f"CORE {error.core_error_code}")
-    if not parts and error.__cause__ is not None:
-        parts.append(type(error.__cause__).__name__)
-    return ", ".join(parts) or "no answer"

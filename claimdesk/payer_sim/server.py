@@ -24,10 +24,9 @@ from claimdesk.gateway.core_envelope import (
     CoreEnvelopeError,
     CoreErrorCode,
     PayloadType,
-    decode_multipart,
-    encode_multipart,
     http_status_for,
 )
+from claimdesk.gateway.core_multipart import decode_multipart, encode_multipart
 from claimdesk.payer_sim.config import FaultConfig
 from claimdesk.payer_sim.engine import PayerSim
 from claimdesk.payer_sim.remit import file_appeal, read_appeal

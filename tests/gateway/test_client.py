@@ -23,10 +23,9 @@ from claimdesk.gateway.core_envelope import (
     CoreEnvelope,
     CoreErrorCode,
     PayloadType,
-    decode_multipart,
-    encode_multipart,
     http_status_for,
 )
+from claimdesk.gateway.core_multipart import decode_multipart, encode_multipart
 from claimdesk.gateway.errors import (
     CircuitOpen,
     PayerError,

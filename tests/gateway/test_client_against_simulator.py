@@ -141,7 +141,7 @@ def test_server_error_is_retried_and_the_retry_succeeds(
     sim: str, client: CoreClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     set_faults(sim, server_error=1.0, limit=1)
-    with caplog.at_level(logging.INFO, logger="claimdesk.gateway.client"):
+    with caplog.at_level(logging.INFO, logger="claimdesk.gateway.attempts"):
         answer = client.eligibility(make_270("GW100", control=next(_controls), payer=ACME))
     assert first_set(answer).kind == "271"
     [line] = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]

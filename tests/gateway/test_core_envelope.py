@@ -13,10 +13,9 @@ from claimdesk.gateway.core_envelope import (
     PayloadType,
     ProcessingMode,
     checksum_of,
-    decode_multipart,
-    encode_multipart,
     http_status_for,
 )
+from claimdesk.gateway.core_multipart import decode_multipart, encode_multipart
 
 X12 = b"ISA*00*          *00*          *ZZ*SENDER~GS*HC~ST*837*0001~SE*2*0001~\r\n\x00\xff"
 

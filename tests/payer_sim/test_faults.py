@@ -18,9 +18,8 @@ from claimdesk.gateway.core_envelope import (
     CoreEnvelopeError,
     PayloadType,
     ProcessingMode,
-    decode_multipart,
-    encode_multipart,
 )
+from claimdesk.gateway.core_multipart import decode_multipart, encode_multipart
 from claimdesk.gateway.x12_check import check_x12
 from claimdesk.payer_sim.config import SimConfig
 from claimdesk.payer_sim.engine import PayerSim

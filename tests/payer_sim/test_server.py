@@ -10,9 +10,8 @@ from claimdesk.gateway.core_envelope import (
     CoreEnvelope,
     PayloadType,
     ProcessingMode,
-    decode_multipart,
-    encode_multipart,
 )
+from claimdesk.gateway.core_multipart import decode_multipart, encode_multipart
 from claimdesk.payer_sim.testing import start_payer_sim, stop_payer_sim
 from claimdesk.x12 import read_interchanges
 from tests.payer_sim.builders import make_270, make_276, make_837, make_claim
