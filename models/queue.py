@@ -32,4 +32,6 @@ class SavedView(SQLModel, table=True):
 _task = ReviewTask.__table__  # type: ignore[attr-defined]
 Index("ix_review_task_page_priority", _task.c.status, _task.c.priority.desc(), _task.c.id)
 Index("ix_review_task_page_due", _task.c.status, _task.c.due_at, _task.c.id)
+# A kind filter sorted by due date (the usual drill-down from the dashboard).
+Index("ix_review_task_page_kind_due", _task.c.kind, _task.c.status, _task.c.due_at, _task.c.id)
 Index("ix_review_task_page_kind", _task.c.kind, _task.c.status, _task.c.priority.desc(), _task.c.id)
