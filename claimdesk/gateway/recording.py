@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from claimdesk.documents import DocumentStore
 from models import Document, DocumentLink
 
-__all__ = ["X12_CONTENT_TYPE", "record_document", "record_document_once"]
+__all__ = ["X12_CONTENT_TYPE", "link_document", "record_document", "record_document_once"]
 
 X12_CONTENT_TYPE = "application/edi-x12"
 
@@ -87,3 +87,22 @@ def record_document_once(
         except IntegrityError:
             continue
     raise AssertionError("unreachable: document row neither found nor created")
+
+
+def link_document(engine: Engine, document_id: int, claim_ids: Iterable[int]) -> None:
+    """Link a stored document to more claims (a picked-up 835 or 277CA, once read).
+
+    Idempotent: links that exist are left alone.
+    """
+    wanted = set(claim_ids)
+    if not wanted:
+        return
+    with Session(engine) as session:
+        linked = set(
+            session.exec(
+                select(DocumentLink.claim_id).where(DocumentLink.document_id == document_id)
+            ).all()
+        )
+        for claim_id in sorted(wanted - linked):
+            session.add(DocumentLink(document_id=document_id, claim_id=claim_id))
+        session.commit()

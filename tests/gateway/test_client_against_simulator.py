@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from claimdesk.gateway.client import CoreClient
 from claimdesk.gateway.errors import PayerProtocolError, PayerRejected, PayerUnavailable
 from claimdesk.gateway.interface import AppealPacket
+from claimdesk.gateway.recording import link_document
 from claimdesk.x12 import read_interchanges
 from tests.gateway.sim_helpers import (
     ACME,
@@ -67,7 +68,7 @@ def test_eligibility_unknown_member_returns_271_with_aaa_75(client: CoreClient) 
     assert [r.reason_code for r in first_set(answer).rejections] == ["75"]
 
 
-def test_eligibility_unreadable_270_is_rejected_with_a_stored_ta1(
+def test_unreadable_270_is_rejected_not_a_server_error(
     client: CoreClient, committed_claims: Callable[[int], list[int]], sqlite_engine: Engine
 ) -> None:
     [claim_id] = committed_claims(1)
@@ -109,6 +110,8 @@ def test_claim_round_trip_999_two_277cas_835_277_and_appeal(
     assert remit.balanced, remit.balance_errors
     assert {f"PCN{i}" for i in ids} <= {c.patient_control_number for c in remit.claims}
     assert not remit_file.repeat
+    link_document(sqlite_engine, remit_file.document_id, ids)  # the posting service's step
+    assert ("x12_835", "received") in stored(sqlite_engine, ids[0])
 
     status = client.status(make_276(claims[0], control=next(_controls)), claim_ids=[ids[0]])
     assert first_set(status).claims[0].statuses[0].codes[0].category in ("F1", "F2", "F4")
