@@ -19,6 +19,7 @@ from claimdesk.denials import appeal_deadline, appeal_levels, find_level, load_r
 from claimdesk.denials.letter import AppealLetterFacts, DeniedCode, Enclosure, render_appeal_letter
 from claimdesk.documents import DocumentStore
 from claimdesk.errors import NotFound, ValidationFailed
+from claimdesk.services.claim_posting_service import move_claim
 from models import (
     Appeal,
     Claim,
@@ -233,6 +234,15 @@ def record_appeal_outcome(
     appeal.outcome = outcome
     appeal.decided_at = utcnow()
     session.add(appeal)
+    if outcome == "upheld":
+        # Worked again: the next level or a write-off (a new denial review round).
+        denial = session.get(Denial, appeal.denial_id)
+        claim = session.get(Claim, appeal.claim_id)
+        assert denial is not None and claim is not None
+        denial.status = "open"
+        session.add(denial)
+        if claim.status == "appealed":
+            move_claim(session, claim, "denied", actor, "appeal_upheld")
     append_audit_event(
         session,
         actor=actor,

@@ -16,6 +16,10 @@ decision, and the decision service applies it with ``apply_denial_decision``:
   (routing settings) a lead approves first (a ``write_off_approval`` task).
 
 Priority = recoverable amount weighted by days left; due = deadline − buffer.
+A denial's status: open → corrected | appealed | billed_secondary | billed_patient
+| write_off_pending → written_off (| closed for true duplicates); a refused
+write-off or an upheld appeal puts it back to open, and ``open_denial_review``
+then opens a new review round (a new step) for it.
 """
 
 from __future__ import annotations
@@ -132,12 +136,35 @@ def _notice_for_level(session: Session, denial: Denial) -> date:
     )
 
 
-def _step(session: Session, denial: Denial) -> int:
-    """1 for the claim's first denial, 2 for the next ...: one review per denial."""
-    earlier = session.exec(
-        select(Denial.id).where(Denial.claim_id == denial.claim_id, col(Denial.id) <= denial.id)
-    ).all()
-    return len(earlier)
+# A denial worked again (write-off refused, appeal upheld) gets a new review step:
+# its ordinal plus this stride per earlier round; no claim carries 1000 denials.
+_ROUND_STRIDE = 1000
+
+
+def _step(session: Session, denial: Denial, claim_version: int) -> int:
+    """The claim's n-th denial is step n; its k-th re-review is n + 1000·k.
+
+    Deterministic per denial and round, so concurrent per-denial runs never share a task.
+    """
+    ordinal = len(
+        session.exec(
+            select(Denial.id).where(Denial.claim_id == denial.claim_id, col(Denial.id) <= denial.id)
+        ).all()
+    )
+    finished = [
+        task
+        for task in session.exec(
+            select(ReviewTask).where(
+                ReviewTask.kind == "denial",
+                ReviewTask.claim_id == denial.claim_id,
+                ReviewTask.claim_version == claim_version,
+                col(ReviewTask.status).in_(("resolved", "cancelled")),
+            )
+        ).all()
+        if task.context.get("denial_id") == denial.id
+    ]
+    rounds = len(finished) if denial.status == "open" else max(len(finished) - 1, 0)
+    return ordinal + _ROUND_STRIDE * rounds
 
 
 def denial_review_spec(
@@ -154,7 +181,7 @@ def denial_review_spec(
         kind="denial",
         claim_id=claim.id,
         claim_version=claim.version,
-        step=_step(session, denial),
+        step=_step(session, denial, claim.version),
         payer_id=payer.id,
         priority=denial_priority(denial.amount, deadline, today),
         due_at=datetime.combine(due, time(17), tzinfo=UTC),
@@ -303,6 +330,7 @@ def apply_denial_decision(
                     due_at=task.due_at,
                     context={"denial_id": denial.id, "denial_task_id": task.id},
                 )
+                denial.status = "write_off_pending"
                 outcome = f"write_off_needs_approval:{approval.id}"
             else:
                 write_off_denial(session, denial, actor=actor, today=today)
@@ -331,6 +359,8 @@ def apply_write_off_approval(
 ) -> str:
     denial = _task_denial(session, task)
     if decision.action == "reject":
+        denial.status = "open"  # back to the specialist: a new review round
+        session.add(denial)
         append_audit_event(
             session,
             actor=actor,

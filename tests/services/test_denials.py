@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -298,3 +298,57 @@ class TestDecisions:
         )
         assert (first, again) == ("written_off", "already_applied")
         assert claim_balance(session, claim.id or 0).written_off == D("200.00")
+
+    def test_an_upheld_appeal_opens_a_new_review_round_for_the_next_level(
+        self, session: Session
+    ) -> None:
+        claim, [denial] = _denied(session, payer_kind="medicare")
+        user = User(username="spec2", role="specialist", password_hash="x")
+        session.add(user)
+        session.flush()
+        first = _task(session, denial)
+        row = record_decision(
+            session=session,
+            task_id=first.id or 0,
+            user=user,
+            decision={"action": "appeal", "argument": "necessary: see the notes"},
+        )
+        apply_recorded_decision(session=session, task_id=first.id or 0, decision_id=row.id or 0)
+        [level_1] = session.exec(select(Appeal)).all()
+        assert _task(session, denial).id == first.id  # still appealed: nothing new to review
+
+        record_appeal_outcome(session, appeal_id=level_1.id or 0, outcome="upheld")
+
+        assert (denial.status, claim.status) == ("open", "denied")
+        second = _task(session, denial)
+        assert second.id != first.id and second.step == 1001
+        decided = level_1.decided_at
+        assert decided is not None
+        # reconsideration: the level-1 decision + 5 days' mail + 180 days
+        assert second.context["deadline"] == (decided.date() + timedelta(days=185)).isoformat()
+        row = record_decision(
+            session=session,
+            task_id=second.id or 0,
+            user=user,
+            decision={"action": "appeal", "argument": "the records were not read"},
+        )
+        apply_recorded_decision(session=session, task_id=second.id or 0, decision_id=row.id or 0)
+        levels = sorted(a.level for a in session.exec(select(Appeal)).all())
+        assert levels == [1, 2]
+
+    def test_a_refused_write_off_goes_back_to_the_specialist(self, session: Session) -> None:
+        _, [denial] = _denied(session, (("CO", "50", "200"),))
+        denial.amount = D("900.00")
+        task = _task(session, denial)
+        task.status = "resolved"  # as record_decision leaves it
+        decision = DenialDecision(action="write_off", reason="not worth appealing")
+        apply_denial_decision(session, task, decision)
+        assert denial.status == "write_off_pending"
+        assert _task(session, denial).id == task.id
+        [approval] = session.exec(
+            select(ReviewTask).where(ReviewTask.kind == "write_off_approval")
+        ).all()
+        refuse = WriteOffApprovalDecision(action="reject", reason="appeal it first")
+        assert apply_write_off_approval(session, approval, refuse) == "write_off_rejected"
+        assert denial.status == "open"
+        assert _task(session, denial).step == 1001
