@@ -153,12 +153,16 @@ class RemittanceDecision(_Decision):
     """A remittance exception worked by hand (unbalanced file, unmatched claim, underpayment)."""
 
     action: Literal["resolved", "repost", "dismiss"]
-    claim_id: int | None = Field(default=None, gt=0, description="claim an unmatched CLP is")
+    # repost: the unmatched CLP (claim payment id) and the claim it is.
+    claim_payment_id: int | None = Field(default=None, gt=0)
+    claim_id: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _needs(self) -> Self:
         if self.action in ("resolved", "dismiss") and not self.reason:
             raise ValueError(f"{self.action} needs a reason")
+        if self.action == "repost" and (self.claim_payment_id is None or self.claim_id is None):
+            raise ValueError("repost needs the claim payment and the claim it belongs to")
         return self
 
 

@@ -146,7 +146,9 @@ def _claim_lines(session: Session, claim: Claim | None) -> list[ClaimLine]:
     return list(session.exec(select(ClaimLine).where(ClaimLine.claim_id == claim.id)).all())
 
 
-def _match_line(lines: list[ClaimLine], used: set[int], svc: X12ServicePayment) -> ClaimLine | None:
+def _match_line(
+    lines: list[ClaimLine], used: set[int], svc: X12ServicePayment | ServicePayment
+) -> ClaimLine | None:
     """REF*6R first; then the first unused line with the same procedure and charge."""
     if svc.line_control_number:
         for line in lines:
@@ -156,7 +158,8 @@ def _match_line(lines: list[ClaimLine], used: set[int], svc: X12ServicePayment) 
     for line in lines:
         if (
             line.id not in used
-            and line.procedure_code == svc.procedure
+            and line.procedure_code
+            == (svc.procedure if isinstance(svc, X12ServicePayment) else svc.procedure_code)
             and line.charge == abs(svc.charge)
         ):
             used.add(line.id or 0)
@@ -171,7 +174,6 @@ def post_claim(
     payer: Payer,
     claim: Claim,
     claim_payment: ClaimPayment,
-    clp: X12ClaimPayment,
     effective: date,
     crossover_carrier: str | None,
     allowed_by_service: dict[int, Decimal],
@@ -179,7 +181,7 @@ def post_claim(
 ) -> ClaimPosting:
     assert claim.id is not None and claim_payment.id is not None
     cp = claim_payment
-    reversal = clp.status_code == _REVERSAL
+    reversal = cp.status_code == _REVERSAL
     account = account_claim_id(session, claim.id)
     ensure_charge(session=session, claim=claim, effective_date=claim.service_from)
     if not reversal and cp.payer_claim_number:
@@ -247,19 +249,19 @@ def post_claim(
     open_denied = sum(
         (x.row.amount for x in lines if _is_denial(x) and x.row.group_code != "PR"), ZERO
     )
-    if clp.status_code == _DENIED or (cp.paid == 0 and open_denied > 0):
+    if cp.status_code == _DENIED or (cp.paid == 0 and open_denied > 0):
         target = "denied"
     elif open_denied > 0:
         target = "partially_paid"
     else:
         target = "paid"
-    move_claim(session, claim, target, actor, f"835_clp02_{clp.status_code}")
+    move_claim(session, claim, target, actor, f"835_clp02_{cp.status_code}")
     task_id = _flag_underpayments(session, claim, cp, lines, payer, allowed_by_service)
 
     secondary_id: int | None = None
-    crossed = clp.status_code in _CROSSED_OVER or crossover_carrier is not None
+    crossed = cp.status_code in _CROSSED_OVER or crossover_carrier is not None
     left = cp.patient_responsibility
-    if left > 0 and claim.coverage_order < 3 and clp.status_code in _PROCESSED:
+    if left > 0 and claim.coverage_order < 3 and cp.status_code in _PROCESSED:
         coverage = None if crossed else next_coverage(session, claim)
         if crossed:
             record_crossover(session, claim, cp, crossover_carrier)
@@ -468,3 +470,17 @@ def _flag_underpayments(
     )
     assert task.id is not None
     return task.id
+
+
+def match_service_lines(session: Session, claim: Claim, cp: ClaimPayment) -> None:
+    """Match a stored CLP's service rows to ``claim``'s lines (for a CLP matched by hand)."""
+    lines = _claim_lines(session, claim)
+    used: set[int] = set()
+    services = session.exec(
+        select(ServicePayment).where(ServicePayment.claim_payment_id == cp.id)
+    ).all()
+    for svc in services:
+        line = _match_line(lines, used, svc)
+        svc.claim_line_id = line.id if line else None
+        session.add(svc)
+    session.flush()

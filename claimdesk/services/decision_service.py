@@ -17,12 +17,13 @@ from claimdesk.decisions import (
     DenialDecision,
     EligibilityDecision,
     RejectionDecision,
+    RemittanceDecision,
     ScrubDecision,
     WriteOffApprovalDecision,
     decision_model,
 )
 from claimdesk.errors import NotFound, ValidationFailed
-from claimdesk.services import denial_service
+from claimdesk.services import denial_service, remittance_service
 from claimdesk.services.review_service import mark_decision_applied
 from models import (
     Claim,
@@ -62,6 +63,10 @@ def apply_recorded_decision(*, session: Session, task_id: int, decision_id: int)
             outcome = denial_service.apply_denial_decision(session, task, decision, actor=actor)
         case WriteOffApprovalDecision():
             outcome = denial_service.apply_write_off_approval(session, task, decision, actor=actor)
+        case RemittanceDecision():
+            outcome = remittance_service.apply_remittance_decision(
+                session, task, decision, actor=actor
+            )
         case _:
             raise NotFound(f"no way to apply a {task.kind!r} decision")
     append_audit_event(

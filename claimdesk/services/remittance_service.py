@@ -41,16 +41,18 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from claimdesk.decisions import RemittanceDecision
 from claimdesk.denials import RoutingTable, load_routing_table
-from claimdesk.errors import NotFound
+from claimdesk.errors import NotFound, ValidationFailed
 from claimdesk.services.claim_posting_service import (
     ClaimPosting,
+    match_service_lines,
     post_claim,
     record_claim_payment,
 )
 from claimdesk.services.review_service import ensure_review_task
 from claimdesk.x12 import Remittance835, SegmentReader, X12Error, iter_transactions
-from models import Claim, Payer, Remittance, append_audit_event
+from models import Claim, ClaimPayment, Payer, Remittance, ReviewTask, append_audit_event
 from models.ledger import ProviderLedgerEntry
 from models.types import utcnow
 
@@ -322,7 +324,6 @@ def _post_set(
                 payer=payer,
                 claim=claim,
                 claim_payment=cp,
-                clp=clp,
                 effective=effective,
                 crossover_carrier=crossovers.get(clp.patient_control_number),
                 allowed_by_service=allowed,
@@ -410,3 +411,61 @@ def _post_provider_adjustments(
         assert row.id is not None
         ids.append(row.id)
     return tuple(ids)
+
+
+def apply_remittance_decision(
+    session: Session,
+    task: ReviewTask,
+    decision: RemittanceDecision,
+    *,
+    actor: str = "system:remittance",
+    routing: RoutingTable | None = None,
+) -> str:
+    """Apply a remittance exception's decision: a CLP matched by hand is posted now."""
+    if decision.action != "repost":
+        return "resolved" if decision.action == "resolved" else "dismissed"
+    listed = task.context.get("claim_payment_ids", [])
+    cp = session.get(ClaimPayment, decision.claim_payment_id)
+    claim = session.get(Claim, decision.claim_id)
+    if cp is None or decision.claim_payment_id not in listed:
+        raise ValidationFailed(
+            f"decision.claim_payment_id: {decision.claim_payment_id} is not an unmatched claim "
+            f"payment of task {task.id}.",
+            field="claim_payment_id",
+        )
+    if cp.claim_id is not None:
+        return "already_posted"
+    remittance = session.get(Remittance, cp.remittance_id)
+    assert remittance is not None and remittance.payer_id is not None
+    if claim is None or claim.payer_id != remittance.payer_id:
+        raise ValidationFailed(
+            f"decision.claim_id: claim {decision.claim_id} is not a claim billed to the payer "
+            "of this remittance.",
+            field="claim_id",
+        )
+    payer = session.get(Payer, remittance.payer_id)
+    assert payer is not None and claim.id is not None
+    cp.claim_id = claim.id
+    session.add(cp)
+    match_service_lines(session, claim, cp)
+    posted = post_claim(
+        session,
+        table=routing or load_routing_table(),
+        payer=payer,
+        claim=claim,
+        claim_payment=cp,
+        effective=remittance.payment_date or utcnow().date(),
+        crossover_carrier=None,
+        allowed_by_service={},
+        actor=actor,
+    )
+    append_audit_event(
+        session,
+        actor=actor,
+        action="remittance.claim_matched",
+        entity_type="claim_payment",
+        entity_id=cp.id,
+        claim_id=claim.id,
+        details={"remittance_id": remittance.id, "denial_ids": list(posted.denial_ids)},
+    )
+    return "reposted"

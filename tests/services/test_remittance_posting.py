@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from claimdesk.errors import ValidationFailed
 from claimdesk.services.cob_service import read_prior_adjudication
 from claimdesk.services.ledger_service import (
     check_all_ledger_identities,
@@ -290,6 +291,42 @@ class TestExceptions:
         ).all()
         assert task.context["claim_payment_ids"] == [unmatched.id]
         assert check_ledger_identity(session, claim.id)
+
+    def test_unmatched_claim_matched_by_hand_is_posted_by_the_decision(
+        self, session: Session
+    ) -> None:
+        from claimdesk.services.decision_service import apply_recorded_decision
+        from claimdesk.services.review_service import record_decision
+        from models import User
+
+        payer = make_payer(session)
+        claim = _two_line_claim(session, payer=payer)
+        clp = _paid_clp(claim)
+        clp.pcn = "TYPO" + claim.patient_control_number[4:]
+        _post(session, remit([clp]), payer.id)
+        [task] = session.exec(select(ReviewTask).where(ReviewTask.kind == "remittance")).all()
+        [cp_id] = task.context["claim_payment_ids"]
+        user = User(username="poster", role="specialist", password_hash="x")
+        session.add(user)
+        session.flush()
+        bad = {"action": "repost", "claim_payment_id": cp_id, "claim_id": None}
+        with pytest.raises(ValidationFailed):
+            record_decision(session=session, task_id=task.id, user=user, decision=bad)
+        row = record_decision(
+            session=session,
+            task_id=task.id,
+            user=user,
+            decision={"action": "repost", "claim_payment_id": cp_id, "claim_id": claim.id},
+        )
+
+        outcome = apply_recorded_decision(session=session, task_id=task.id, decision_id=row.id)
+
+        assert outcome == "reposted"
+        assert claim.status == "paid"
+        assert claim_balance(session, claim.id).paid_by_payers == D("140.00")
+        assert check_ledger_identity(session, claim.id)
+        lines = session.exec(select(ServicePayment)).all()
+        assert all(line.claim_line_id is not None for line in lines)
 
     def test_underpaid_line_opens_a_review_task(self, session: Session) -> None:
         payer = make_payer(session)
