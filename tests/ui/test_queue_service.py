@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from claimdesk.db import make_engine
 from claimdesk.errors import PermissionDenied, ReviewConflict
@@ -172,3 +173,34 @@ def test_pretty_x12_puts_one_segment_per_line() -> None:
     )
     text = task_view_service.pretty_x12((isa + "GS*HC~ST*837*0001~").encode())
     assert text.splitlines()[1:] == ["GS*HC~", "ST*837*0001~"]
+
+
+def test_comments_attachments_and_documents_are_audited(seeded: Any, tmp_path: Path) -> None:
+    from claimdesk.documents import LocalDocumentStore
+    from models import AuditEvent
+
+    engine, data = seeded
+    store = LocalDocumentStore(tmp_path / "docs")
+    task_id = data["task_ids"][0]
+    task_view_service.add_comment(engine, username="spec1", task_id=task_id, body="called payer")
+    document_id = task_view_service.attach_document(
+        engine,
+        store,
+        username="spec1",
+        task_id=task_id,
+        data=b"%PDF-1.4 appeal",
+        content_type="application/pdf",
+        kind="appeal_letter",
+    )
+    view = task_view_service.read_task_view(engine, username="aud1", task_id=task_id)
+    assert [c[2] for c in view.comments] == ["called payer"]
+    assert [d.id for d in view.documents] == [document_id]
+    content = task_view_service.read_document(
+        engine, store, username="aud1", document_id=document_id
+    )
+    assert content.data == b"%PDF-1.4 appeal" and content.text is None
+    with pytest.raises(PermissionDenied):
+        task_view_service.add_comment(engine, username="aud1", task_id=task_id, body="hi")
+    with Session(engine) as session:
+        actions = {e.action for e in session.exec(select(AuditEvent))}
+    assert {"comment.added", "document.attached", "claim.viewed", "document.viewed"} <= actions
