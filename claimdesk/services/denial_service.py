@@ -201,9 +201,13 @@ def denial_review_spec(
 def open_denial_review(
     session: Session, denial_id: int, *, flow_run_id: str | None = None, today: date | None = None
 ) -> ReviewTask:
-    """Find or create the denial's review task (idempotent)."""
+    """Find or create the denial's review task (idempotent).
+
+    For a denial without appeal rights the task's form offers no appeal (its stored
+    schema drops the choice); ``check_denial_decision`` refuses one in any case.
+    """
     spec = denial_review_spec(session, denial_id, today=today)
-    return ensure_review_task(
+    task = ensure_review_task(
         session=session,
         kind=spec.kind,
         claim_id=spec.claim_id,
@@ -215,6 +219,24 @@ def open_denial_review(
         due_at=spec.due_at,
         context=spec.context,
     )
+    if not spec.context["appealable"]:
+        _drop_action(task, "appeal")
+        session.add(task)
+        session.flush()
+    return task
+
+
+def _drop_action(task: ReviewTask, action: str) -> None:
+    schema = dict(task.decision_schema)
+    properties = dict(schema.get("properties", {}))
+    field = dict(properties.get("action", {}))
+    choices = field.get("enum")
+    if not isinstance(choices, list) or action not in choices:
+        return
+    field["enum"] = [c for c in choices if c != action]
+    properties["action"] = field
+    schema["properties"] = properties
+    task.decision_schema = schema
 
 
 def check_denial_decision(session: Session, denial_id: int, decision: DenialDecision) -> None:

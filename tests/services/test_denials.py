@@ -140,6 +140,7 @@ class TestDecisions:
         _, [denial] = _denied(session, codes, payer_kind=kind, moa=moa)
         task = _task(session, denial)
         assert task.context["appealable"] is False
+        assert "appeal" not in task.decision_schema["properties"]["action"]["enum"]
         # no appeal window: the work is due before the timely-filing limit (365 days)
         assert task.context["deadline"] == "2027-10-01"
         decision = DenialDecision(action="appeal", argument="it was filed on time")
