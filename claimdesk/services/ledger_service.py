@@ -159,7 +159,10 @@ def _sum(
 
 
 def claim_balance(session: Session, claim_id: int, *, as_of: date | None = None) -> ClaimBalance:
-    """The encounter's balance (``claim_id`` may be a COB claim: its primary's account is read)."""
+    """The encounter's balance (``claim_id`` may be a COB claim: its primary's account is read).
+
+    A claim nothing was posted to yet (no charge entry) owes its whole charge to insurance.
+    """
     account = account_claim_id(session, claim_id)
     query = (
         select(
@@ -192,6 +195,12 @@ def claim_balance(session: Session, claim_id: int, *, as_of: date | None = None)
             contractual += amount
         elif kind == "write_off":
             written_off += amount
+    if not any(kind == "charge" for kind, *_ in rows):
+        root = session.get(Claim, account)
+        assert root is not None
+        if as_of is None or root.service_from <= as_of:
+            charge += root.total_charge
+            accounts["insurance"] += root.total_charge
     return ClaimBalance(
         claim_id=account,
         charge=charge,

@@ -149,6 +149,16 @@ class TestBalancedPosting:
         ).all()
         assert all(line.claim_line_id is not None for line in lines)
 
+    def test_claim_not_yet_posted_owes_its_charge_to_insurance(self, session: Session) -> None:
+        claim = _two_line_claim(session)
+        balance = claim_balance(session, claim.id)
+        assert (balance.charge, balance.insurance_balance, balance.payments) == (
+            D("200.00"),
+            D("200.00"),
+            D("0.00"),
+        )
+        assert balance.identity_holds() and check_ledger_identity(session, claim.id)
+
     def test_post_remittance_matches_lines_by_procedure_and_charge_without_ref_6r(
         self, session: Session
     ) -> None:
