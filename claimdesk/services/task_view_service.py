@@ -86,6 +86,7 @@ class TaskView:
     comments: list[tuple[datetime, str, str]] = field(default_factory=list)
     flow_run_url: str | None = None
     decision: dict[str, Any] | None = None
+    decided_by: str | None = None
 
 
 def prefect_ui_url(prefect_api_url: str | None) -> str | None:
@@ -122,6 +123,7 @@ def read_task_view(
         if task.decision_id:
             decision = session.get(ReviewDecision, task.decision_id)
             view.decision = decision.decision if decision else None
+            view.decided_by = _username(session, decision.decided_by_id) if decision else None
         append_audit_event(
             session,
             actor=user.username,

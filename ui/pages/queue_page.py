@@ -16,6 +16,9 @@ if "task" in st.query_params:  # an old-style deep link to the app's root: ?task
     st.switch_page(str(UI_DIR / TASK.path), query_params={"task": st.query_params["task"]})
 
 st.title("Work queue")
+NOTICES_KEY = "queue.notices"  # what the last claim/unclaim could not do, shown after the rerun
+for notice in st.session_state.pop(NOTICES_KEY, []):
+    st.warning(notice)
 can_work = auth.can(user, "task.claim")
 if can_work and st.button("Next task", type="primary", key="queue.next"):
     try:
@@ -73,18 +76,15 @@ selection = st.dataframe(
 chosen = [page.rows[i].task_id for i in selection.selection.rows] if rows else []
 if can_work and chosen:
     left, right, _ = st.columns([1, 1, 6])
-    if left.button(f"Claim {len(chosen)}", key="queue.claim"):
-        for task_id in chosen:
-            try:
-                queue_service.claim(engine, username=user.username, task_id=task_id)
-            except ClaimdeskError as exc:
-                st.warning(f"Task {task_id}: {exc}")
-        st.rerun()
-    if right.button(f"Unclaim {len(chosen)}", key="queue.unclaim"):
-        for task_id in chosen:
-            try:
-                queue_service.unclaim(engine, username=user.username, task_id=task_id)
-            except ClaimdeskError as exc:
-                st.warning(f"Task {task_id}: {exc}")
-        st.rerun()
+    for label, action in (("Claim", queue_service.claim), ("Unclaim", queue_service.unclaim)):
+        column = left if label == "Claim" else right
+        if column.button(f"{label} {len(chosen)}", key=f"queue.{label.lower()}"):
+            notices = []
+            for task_id in chosen:
+                try:
+                    action(engine, username=user.username, task_id=task_id)
+                except ClaimdeskError as exc:
+                    notices.append(f"Task {task_id}: {exc}")
+            st.session_state[NOTICES_KEY] = notices
+            st.rerun()
 pager.controls("queue", page.next_cursor)

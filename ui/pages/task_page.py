@@ -197,13 +197,21 @@ with tabs[4]:
                 else:
                     st.rerun()
 with tabs[5]:
+    # Owned here: the task whose decision form this session last showed.
+    form_shown = st.session_state.pop("task.form_shown", None) == task_id
     if task.status not in ("open", "claimed"):
+        if form_shown and view.decided_by != user.username:
+            st.warning(
+                f"Task {task_id} was {task.status} by {view.decided_by or 'someone else'} "
+                "while you had it open; your decision was not recorded."
+            )
         st.info(f"This task is {task.status}.")
         if view.decision:
             st.json(view.decision)
     elif not auth.can(user, "task.resolve"):
         st.info("Your role can read this task but not decide it.")
     else:
+        st.session_state["task.form_shown"] = task_id
         decision = decision_form.show(task.decision_schema, key=f"decision.{task_id}")
         if decision is not None:
             problems = task_view_service.check_decision(task.kind, decision)
