@@ -7,8 +7,9 @@ GROUP BY so a queue of a hundred thousand tasks costs one index scan each.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
@@ -20,6 +21,9 @@ from claimdesk.services.auth_service import load_active_user
 from claimdesk.services.permissions import require
 from models import Claim, ReviewTask, User
 from models.types import utcnow
+
+if TYPE_CHECKING:
+    from claimdesk.services.kpi_service import Kpis
 
 ACTIVE = ("open", "claimed")
 AGE_BUCKETS = ("<1d", "1-3d", "3-7d", ">7d")
@@ -121,3 +125,12 @@ def read_queue_health(engine: Engine, *, username: str) -> QueueHealth:
         throughput=[(who, day, n) for (who, day), n in sorted(counts.items())],
         generated_at=now,
     )
+
+
+def read_kpis(engine: Engine, *, username: str, date_from: date, date_to: date) -> Kpis:
+    """The revenue-cycle KPIs (``kpi_service``) for the period; aggregates only."""
+    from claimdesk.services.kpi_service import compute_kpis
+
+    with session_scope(engine) as session:
+        require(load_active_user(session, username), "dashboard.view")
+        return compute_kpis(session, date_from=date_from, date_to=date_to)

@@ -125,3 +125,12 @@ def test_task_page_for_auditor_is_read_only(app_env: Any, app_data: dict[str, An
     at = run_page("pages/task_page.py", "aud1", task=str(app_data["task_ids"][0]))
     assert any("can read this task but not decide" in i.value for i in at.info)
     assert not [b for b in at.button if b.label in ("Claim", "Submit decision")]
+
+
+def test_dashboard_shows_queue_health_kpis_and_says_prefect_is_not_configured(
+    app_env: Any,
+) -> None:
+    at = run_page("pages/dashboard_page.py", "mgr1")
+    labels = [m.label for m in at.metric]
+    assert {"Open or claimed tasks", "Past SLA", "Clean-claim rate", "Days in A/R"} <= set(labels)
+    assert "no Prefect API configured" in at.warning[0].value

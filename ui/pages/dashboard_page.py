@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
+from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
 import altair as alt
@@ -11,6 +12,7 @@ import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
 from claimdesk.services import dashboard_service, flow_run_service
+from models.types import utcnow
 from ui.components import auth
 from ui.deps import get_engine, get_settings
 from ui.navigation import QUEUE
@@ -158,15 +160,52 @@ def flow_runs() -> None:
             )
 
 
+def _pct(value: Decimal | None) -> str:
+    return "n/a" if value is None else f"{value * 100:.1f}%"
+
+
+@st.fragment(run_every=QUEUE_REFRESH_S * 10)
 def kpis() -> None:
     st.header("Revenue-cycle KPIs")
-    if importlib.util.find_spec("claimdesk.services.kpi_service") is None:
-        st.info(
-            "KPIs (Workflows II) are not available yet: `claimdesk.services.kpi_service` "
-            "has not landed. This section will show them when it does."
-        )
+    today = utcnow().date()
+    period = st.date_input(
+        "Dates of service", (today - timedelta(days=90), today), key="dashboard.kpi_period"
+    )
+    if not isinstance(period, tuple) or len(period) != 2:
+        st.info("Pick the first and the last date of service.")
         return
-    st.info("`claimdesk.services.kpi_service` is present; its charts are still to be wired here.")
+    try:
+        k = dashboard_service.read_kpis(
+            engine, username=user.username, date_from=period[0], date_to=period[1]
+        )
+    except ClaimdeskError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"{k.claims_in_cohort} claims served in the period (see docs/kpis.md)")
+    cols = st.columns(4)
+    cols[0].metric("Clean-claim rate", _pct(k.clean_claim_rate))
+    cols[1].metric("First-pass acceptance", _pct(k.first_pass_acceptance))
+    cols[2].metric("Denial rate", _pct(k.denial_rate))
+    cols[3].metric("Net collection rate", _pct(k.net_collection_rate))
+    cols = st.columns(4)
+    cols[0].metric("Days in A/R", "n/a" if k.days_in_ar is None else f"{k.days_in_ar}")
+    cols[1].metric("A/R over 90 days", _pct(k.ar_over_90_share))
+    cols[2].metric("Appeal overturn rate", _pct(k.appeal_overturn_rate))
+    cols[3].metric(
+        "Timely-filing losses",
+        f"${k.timely_filing_losses_amount:,.2f}",
+        f"{k.timely_filing_losses_count} claims",
+        delta_color="off",
+    )
+    by_payer = pd.DataFrame(
+        [(p, float(r) * 100) for p, r in k.denial_rate_by_payer.items() if r is not None],
+        columns=["payer", "denial rate %"],
+    )
+    if not by_payer.empty:
+        st.altair_chart(
+            alt.Chart(by_payer).mark_bar().encode(x="payer:N", y="denial rate %:Q"),
+            width="stretch",
+        )
 
 
 queue_health()
