@@ -12,22 +12,22 @@ from sqlmodel import Session, col, select
 from claimdesk.clock import today
 from claimdesk.db import session_scope
 from claimdesk.services.eligibility_service import run_eligibility, select_coverages_to_check
+from claimdesk.services.gateway_factory import payer_limit_name
 from claimdesk.settings import get_settings
 from models import Payer
 from tasks._db import engine
-
-
-def payer_limit(payer_edi_id: str) -> str:
-    return f"payer-{payer_edi_id.lower()}"
+from tasks._safety import phi_safe
 
 
 @task(cache_policy=NO_CACHE)
+@phi_safe
 def list_payers() -> list[int]:
     with Session(engine()) as session:
         return [p for p in session.exec(select(col(Payer.id)).order_by(col(Payer.id))).all() if p]
 
 
 @task(cache_policy=NO_CACHE)
+@phi_safe
 def check_payer_eligibility(
     payer_id: int, horizon_days: int, recheck_days: int, limit: int
 ) -> dict[str, Any]:
@@ -48,7 +48,7 @@ def check_payer_eligibility(
         )
     if not checks:
         return {"checked": 0, "active": 0, "held": 0, "payer_errors": 0, "review_task_ids": []}
-    with concurrency(payer_limit(edi_id), occupy=1, strict=True):
+    with concurrency(payer_limit_name(edi_id), occupy=1, strict=True):
         run = run_eligibility(engine(), settings, checks, today=day)
     return {
         "checked": run.checked,

@@ -17,6 +17,7 @@ from claimdesk.services.decision_service import apply_recorded_decision
 from claimdesk.services.review_service import pause_key, read_recorded_decision
 from models import ReviewTask, append_audit_event
 from tasks._db import engine
+from tasks._safety import phi_safe
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class PauseState:
 
 
 @task(cache_policy=NO_CACHE)
+@phi_safe
 def bind_review_run(task_id: int, flow_run_id: str, attempt: int) -> PauseState:
     """Record which run waits on the task under which key; return a decision if one exists."""
     with session_scope(engine()) as session:
@@ -44,6 +46,7 @@ def bind_review_run(task_id: int, flow_run_id: str, attempt: int) -> PauseState:
 
 
 @task(cache_policy=NO_CACHE)
+@phi_safe
 def check_decision_reference(task_id: int, decision_id: int, key: str) -> bool:
     """True when ``decision_id`` is what claimdesk recorded for the task; audit a refusal once."""
     with session_scope(engine()) as session:
@@ -69,6 +72,7 @@ def check_decision_reference(task_id: int, decision_id: int, key: str) -> bool:
 
 
 @task(cache_policy=NO_CACHE)
+@phi_safe
 def apply_decision(task_id: int, decision_id: int) -> str:
     """Apply the decision to the claim (exactly once) and return what happened."""
     with session_scope(engine()) as session:

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from claimdesk.clock import today
 from claimdesk.services.acknowledgement_service import retrieve_acknowledgements
+from claimdesk.services.gateway_factory import payer_limit_name
 from claimdesk.services.submission_service import (
     build_batches,
     mark_sent_claims,
@@ -21,16 +22,18 @@ from claimdesk.services.submission_service import (
 from claimdesk.settings import get_settings
 from models import Payer, Submission
 from tasks._db import engine
-from tasks.eligibility import payer_limit
+from tasks._safety import phi_safe
 
 
 @task(cache_policy=NO_CACHE)
+@phi_safe
 def scrub_claims(limit: int) -> dict[str, Any]:
     run = scrub_ready_claims(engine(), today=today(get_settings()), limit=limit)
     return {"clean": run.clean, "held": run.held, "review_task_ids": run.review_task_ids}
 
 
 @task(cache_policy=NO_CACHE)
+@phi_safe
 def build_interchanges(batch_size: int) -> list[int]:
     """Every interchange waiting to go: the ones built now and any a crash left unsent."""
     build_batches(engine(), get_settings(), batch_size=batch_size)
@@ -40,23 +43,26 @@ def build_interchanges(batch_size: int) -> list[int]:
 
 # No Prefect retries: the gateway retries with backoff; an unsent interchange is resent next run.
 @task(cache_policy=NO_CACHE)
+@phi_safe
 def send_interchange(submission_id: int) -> bool:
     with Session(engine()) as session:
         submission = session.get(Submission, submission_id)
         assert submission is not None
         payer = session.get(Payer, submission.payer_id)
         assert payer is not None
-        limit = payer_limit(payer.payer_id)
+        limit = payer_limit_name(payer.payer_id)
     with concurrency(limit, occupy=1, strict=True):
         return send_built_submission(engine(), get_settings(), submission_id)
 
 
 @task(cache_policy=NO_CACHE)
+@phi_safe
 def settle_sent_claims() -> int:
     return mark_sent_claims(engine())
 
 
 @task(cache_policy=NO_CACHE)
+@phi_safe
 def pick_up_acknowledgements() -> dict[str, Any]:
     run = retrieve_acknowledgements(engine(), get_settings())
     return {

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -17,7 +18,8 @@ from sqlmodel import select
 
 from claimdesk.db import make_engine, session_scope
 from claimdesk.migrate import upgrade_database
-from claimdesk.stack import Stack
+from claimdesk.services.gateway_factory import payer_limit_name
+from claimdesk.stack import WORK_POOL, Stack
 from models import Payer, User
 
 # Demo schedules: every deployment with a production schedule runs this often instead.
@@ -25,11 +27,14 @@ DEMO_INTERVAL = timedelta(seconds=30)
 DEMO_USERS = [("sam", "specialist"), ("lee", "lead"), ("max", "manager")]
 
 
-def payer_limit_name(payer_edi_id: str) -> str:
-    return f"payer-{payer_edi_id.lower()}"
-
-
-def bootstrap_stack(stack: Stack, *, demo: bool, echo: Callable[[str], None]) -> None:
+def bootstrap_stack(
+    stack: Stack,
+    *,
+    demo: bool,
+    echo: Callable[[str], None],
+    schedules: Literal["production", "demo", "off"] | None = None,
+) -> None:
+    """Start every process in order; ``schedules`` defaults to demo ones under ``demo``."""
     settings = stack.settings
     # This process talks to the stack's Prefect server (never an ephemeral one of its own).
     os.environ["PREFECT_API_URL"] = stack.api_url
@@ -58,7 +63,7 @@ def bootstrap_stack(stack: Stack, *, demo: bool, echo: Callable[[str], None]) ->
     stack.deploy()
     with session_scope(engine) as session:
         payers = [(p.payer_id, p.max_concurrency) for p in session.exec(select(Payer)).all()]
-    asyncio.run(_configure_prefect(stack, payers, demo))
+    asyncio.run(_configure_prefect(stack, payers, schedules or ("demo" if demo else "production")))
     echo("worker: starting…")
     stack.start_worker()
     if stack.with_ui:
@@ -128,32 +133,39 @@ def _seed_demo(engine: Engine, echo: Callable[[str], None]) -> None:
             echo(f"demo login: {username} / {password}  ({role})")
 
 
-async def _configure_prefect(stack: Stack, payers: list[tuple[str, int]], demo: bool) -> None:
-    """Per-payer global concurrency limits; demo schedules every 30 s."""
+async def _configure_prefect(stack: Stack, payers: list[tuple[str, int]], schedules: str) -> None:
+    """Per-payer global concurrency limits, queue priorities, and the schedules asked for."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import (
         DeploymentScheduleCreate,
         GlobalConcurrencyLimitCreate,
     )
     from prefect.client.schemas.schedules import IntervalSchedule
+    from prefect.exceptions import ObjectNotFound
 
     async with get_client() as client:
         for payer_id, limit in payers:
             name = payer_limit_name(payer_id)
             try:
                 await client.read_global_concurrency_limit_by_name(name)
-            except Exception:  # not found: create it
+            except ObjectNotFound:
                 await client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=name, limit=limit)
                 )
-        if not demo:
+        # The worker serves queues by priority: resumed review runs before batch runs.
+        for queue_name, priority in (("review", 1), ("default", 10)):
+            queue = await client.read_work_queue_by_name(queue_name, work_pool_name=WORK_POOL)
+            await client.update_work_queue(queue.id, priority=priority)
+        if schedules == "production":
             return
         for deployment in await client.read_deployments():
-            schedules = await client.read_deployment_schedules(deployment.id)
-            if not schedules:
+            existing = await client.read_deployment_schedules(deployment.id)
+            if not existing:
                 continue
-            for schedule in schedules:
+            for schedule in existing:
                 await client.delete_deployment_schedule(deployment.id, schedule.id)
+            if schedules == "off":
+                continue
             await client.create_deployment_schedules(
                 deployment.id,
                 [

@@ -29,6 +29,7 @@ from claimdesk.demo.catalog import (
 from claimdesk.x12.npi import npi_check_digit
 from models import (
     Appointment,
+    Authorization,
     Claim,
     Coverage,
     FeeSchedule,
@@ -139,6 +140,9 @@ def generate_demo_practice(
     ]
 
     created = skipped = 0
+    payer_by_id = {p.id: p for p in payers}
+    visit_days: set[tuple[int | None, int]] = set()
+    renderer_of: dict[int | None, int] = {}
     for index in range(claims):
         pcn = f"D{seed % 1000:03d}{index:07d}"
         exists = session.exec(
@@ -149,13 +153,23 @@ def generate_demo_practice(
         patient, coverage = patients[rng.randrange(len(patients))]
         procedures, diagnoses = VISITS[rng.randrange(len(VISITS))]
         days_ago = rng.randint(2, 60)
+        # One visit a day per patient: the same codes twice on a day would be a true duplicate.
+        while (patient.id, days_ago) in visit_days:
+            days_ago += 1
+        visit_days.add((patient.id, days_ago))
+        payer = payer_by_id[coverage.payer_id]
+        if "G0439" in procedures and payer.kind != "medicare":
+            procedures, diagnoses = ["99396"], ["Z0000"]  # annual wellness visits are Medicare's
         if exists is not None:
             skipped += 1
             continue
         service_date = today - timedelta(days=days_ago)
+        authorization_id = _authorization_for(session, patient, payer, procedures, service_date)
         lines = [
             {
                 "procedure_code": code,
+                # Therapy under a physical therapy plan of care carries GP (Medicare requires it).
+                "modifiers": ["GP"] if code == "97110" else [],
                 "charge": PROCEDURES[code][0],
                 "diagnosis_pointers": list(range(1, len(diagnoses) + 1))[:4],
                 "service_date": service_date,
@@ -170,7 +184,11 @@ def generate_demo_practice(
                 "coverage_id": coverage.id,
                 "payer_id": coverage.payer_id,
                 "billing_provider_id": billing.id,
-                "rendering_provider_id": renderers[rng.randrange(len(renderers))].id,
+                # A patient sees the same doctor (different doctors the same day bundle apart).
+                "rendering_provider_id": renderer_of.setdefault(
+                    patient.id, renderers[rng.randrange(len(renderers))].id
+                ),
+                "authorization_id": authorization_id,
                 "patient_control_number": pcn,
                 "service_from": service_date,
                 "service_to": service_date,
@@ -198,6 +216,31 @@ def generate_demo_practice(
     session.flush()
     assert practice.id is not None
     return DemoSummary(practice.id, len(payers), len(patients), created, skipped, appointments)
+
+
+def _authorization_for(
+    session: Session, patient: Patient, payer: Payer, procedures: list[str], service_date: date
+) -> int | None:
+    """The prior authorization the office obtained for codes this payer wants one for."""
+    codes = [code for code in procedures if code in payer.prior_auth_codes]
+    if not codes:
+        return None
+    authorization = validated(
+        Authorization,
+        {
+            "patient_id": patient.id,
+            "payer_id": payer.id,
+            "kind": "prior_auth",
+            "number": f"PA{patient.id:05d}{service_date:%m%d}",
+            "codes": codes,
+            "valid_from": service_date - timedelta(days=14),
+            "valid_to": service_date + timedelta(days=76),
+            "units": 12,
+        },
+    )
+    session.add(authorization)
+    session.flush()
+    return authorization.id
 
 
 def _payer_allowed(payer: Payer, medicare_allowed: Decimal) -> Decimal:

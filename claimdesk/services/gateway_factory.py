@@ -20,3 +20,8 @@ def client_for(
         engine=engine,
         store=store or make_document_store(settings),
     )
+
+
+def payer_limit_name(payer_edi_id: str) -> str:
+    """The Prefect global concurrency limit that bounds calls to one payer."""
+    return f"payer-{payer_edi_id.lower()}"

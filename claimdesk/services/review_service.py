@@ -49,14 +49,34 @@ def ensure_review_task(
     kind: str,
     claim_id: int | None,
     claim_version: int | None,
-    step: int = 1,
+    step: int | None = None,
     payer_id: int | None = None,
     flow_run_id: str | None = None,
     priority: int = 50,
     due_at: datetime | None = None,
     context: dict[str, Any] | None = None,
 ) -> ReviewTask:
-    """Find or create the task for (kind, claim, version, step); safe under concurrent callers."""
+    """Find or create the task for (kind, claim, version, step); safe under concurrent callers.
+
+    Without a ``step``: the open task for (kind, claim, version) if there is one, else a
+    new one after the last closed step (a claim corrected and held again is reviewed again).
+    """
+    if step is None:
+        latest = session.exec(
+            select(ReviewTask)
+            .where(
+                ReviewTask.kind == kind,
+                ReviewTask.claim_id == claim_id,
+                ReviewTask.claim_version == claim_version,
+            )
+            .order_by(col(ReviewTask.step).desc())
+        ).first()
+        if latest is None:
+            step = 1
+        elif latest.status in OPEN_STATUSES:
+            step = latest.step
+        else:
+            step = latest.step + 1
     query = select(ReviewTask).where(
         ReviewTask.kind == kind,
         ReviewTask.claim_id == claim_id,

@@ -230,3 +230,24 @@ def test_recorded_decision_refuses_unknown_reference_and_applies_once(
         )
         assert mark_decision_applied(session=session, decision_id=outcome.decision_id)
         assert not mark_decision_applied(session=session, decision_id=outcome.decision_id)
+
+
+def test_ensure_review_task_opens_a_new_step_after_the_last_closed(
+    world: tuple[Engine, int],
+) -> None:
+    engine, task_id = world
+    resolve_review(
+        engine, task_id=task_id, username="ann", decision=VALID_SCRUB, resumer=lambda run, ref: None
+    )
+    with session_scope(engine) as session:
+        first = session.get(ReviewTask, task_id)
+        assert first is not None
+        again = ensure_review_task(
+            session=session, kind="scrub", claim_id=first.claim_id, claim_version=1
+        )
+        assert again.id != task_id and again.step == 2 and again.status == "open"
+        assert again.pause_key.endswith("-s2-1")
+        same = ensure_review_task(
+            session=session, kind="scrub", claim_id=first.claim_id, claim_version=1
+        )
+        assert same.id == again.id
