@@ -31,10 +31,13 @@ async def await_decision(task_id: int) -> int:
     raise RuntimeError(f"task {task_id}: {_MAX_REFUSED_REFERENCES} references refused in a row")
 
 
-async def start_review_runs(task_ids: list[int]) -> list[str]:
+async def start_review_runs(
+    task_ids: list[int], *, keys: dict[int, str] | None = None
+) -> list[str]:
     """Hand each review task to its own claim-review run; nothing else waits for the person.
 
-    The idempotency key makes a re-run of the batch flow find the run it already started.
+    The idempotency key makes a re-run of the batch flow find the run it already started;
+    a replacement for a dead run gets a key of its own (``keys``).
     """
     from prefect.deployments.flow_runs import arun_deployment
 
@@ -45,7 +48,7 @@ async def start_review_runs(task_ids: list[int]) -> list[str]:
             parameters={"task_id": task_id},
             as_subflow=False,
             timeout=0,
-            idempotency_key=f"review-task-{task_id}",
+            idempotency_key=(keys or {}).get(task_id, f"review-task-{task_id}"),
         )
         run_ids.append(str(run.id))
     return run_ids

@@ -77,3 +77,54 @@ def apply_decision(task_id: int, decision_id: int) -> str:
     """Apply the decision to the claim (exactly once) and return what happened."""
     with session_scope(engine()) as session:
         return apply_recorded_decision(session=session, task_id=task_id, decision_id=decision_id)
+
+
+@task(cache_policy=NO_CACHE)
+@phi_safe
+def resume_recorded_decisions() -> int:
+    """Resume runs whose decision was recorded while Prefect could not be reached."""
+    from claimdesk.services.prefect_resume import resume_with_reference
+    from claimdesk.services.review_service import reconcile_resumes
+
+    return sum(o.resumed for o in reconcile_resumes(engine(), resume_with_reference))
+
+
+# A run in one of these states will never apply its task's decision.
+_DEAD_STATES = {"CANCELLED", "CRASHED", "FAILED"}
+
+
+@task(cache_policy=NO_CACHE)
+@phi_safe
+def review_tasks_needing_a_run() -> list[tuple[int, str]]:
+    """(task id, idempotency key) of tasks no live run waits on.
+
+    Open tasks whose run was never started (Prefect was down when the batch flow
+    ran), and tasks whose run was cancelled or crashed: a replacement run applies
+    the stored decision, or waits for one.
+    """
+    from uuid import UUID
+
+    from prefect import get_client
+    from sqlmodel import Session, col, select
+
+    from models import ReviewDecision
+
+    with Session(engine()) as session:
+        rows = session.exec(
+            select(ReviewTask, ReviewDecision)
+            .outerjoin(ReviewDecision, col(ReviewDecision.id) == col(ReviewTask.decision_id))
+            .where(col(ReviewTask.status).in_(("open", "claimed", "resolved")))
+        ).all()
+    needed: list[tuple[int, str]] = []
+    with get_client(sync_client=True) as client:
+        for task_row, decision in rows:
+            if task_row.id is None or (decision is not None and decision.applied_at is not None):
+                continue
+            if task_row.flow_run_id is None:
+                if task_row.status != "resolved":
+                    needed.append((task_row.id, f"review-task-{task_row.id}"))
+                continue
+            run = client.read_flow_run(UUID(task_row.flow_run_id))
+            if run.state is not None and run.state.type.value in _DEAD_STATES:
+                needed.append((task_row.id, f"review-task-{task_row.id}-after-{run.id}"))
+    return needed

@@ -74,9 +74,17 @@ def _get_or_add(
 
 
 def generate_demo_practice(
-    session: Session, *, claims: int, seed: int, today: date | None = None
+    session: Session,
+    *,
+    claims: int,
+    seed: int,
+    today: date | None = None,
+    patients: int | None = None,
 ) -> DemoSummary:
-    """Fill the database with a demo practice and ``claims`` draft claims."""
+    """Fill the database with a demo practice and ``claims`` draft claims.
+
+    ``patients`` defaults to a third of the claims (a patient visits about three times).
+    """
     today = today or datetime.now(UTC).date()
     rng = random.Random(seed)
     city, state, postal = CITIES[0]
@@ -133,7 +141,7 @@ def generate_demo_practice(
                 },
             )
 
-    patient_count = max(1, claims // 3)
+    patient_count = patients or max(1, claims // 3)
     patients = [
         _patient(session, rng, practice, payers, seed, index, today)
         for index in range(patient_count)

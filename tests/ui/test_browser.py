@@ -54,7 +54,10 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
+        message = f"{CHROMIUM} is missing (apt-get install -y chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; .ci/run installs it, so CI must have it")
+        pytest.skip(message)
     data_dir = tmp_path_factory.mktemp("browser-app")
     settings = Settings(_env_file=None, data_dir=data_dir)
     seeded = seed_app_database(settings)
