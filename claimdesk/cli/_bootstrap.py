@@ -135,6 +135,14 @@ def _seed_demo(engine: Engine, echo: Callable[[str], None]) -> None:
 
 async def _configure_prefect(stack: Stack, payers: list[tuple[str, int]], schedules: str) -> None:
     """Per-payer global concurrency limits, queue priorities, and the schedules asked for."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    # Explicitly this stack's server: Prefect caches its settings per process.
+    with temporary_settings(updates={PREFECT_API_URL: stack.api_url}):
+        await _configure(payers, schedules)
+
+
+async def _configure(payers: list[tuple[str, int]], schedules: str) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.actions import (
         DeploymentScheduleCreate,

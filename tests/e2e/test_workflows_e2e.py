@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 
 from claimdesk.cli._bootstrap import bootstrap_stack
@@ -165,6 +165,7 @@ def e2e(
     prefect_db = None
     if request.param == "postgresql":
         prefect_db = prefect_database_for(settings.effective_database_url)
+        databases.pg_databases.append(make_url(prefect_db).database)  # dropped at session end
     stack = Stack(
         settings, free_ports(), prefect_db, with_ui=False, worker_limit=6, clock_source="payer_sim"
     )
@@ -183,7 +184,11 @@ def e2e(
         os.environ["CLAIMDESK_PAYER_SIM_URL"] = f"{stack.payer_url}/core"
         with session_scope(engine) as session:
             seed_after_start(session, seeded)
-        yield stack, engine, seeded
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        # Prefect caches its settings per process: point this one at this stack.
+        with temporary_settings(updates={PREFECT_API_URL: stack.api_url}):
+            yield stack, engine, seeded
     finally:
         stack.stop()
         engine.dispose()
@@ -321,7 +326,9 @@ def test_made_up_reference_from_prefect_is_refused_and_audited(
 
     from models import AuditEvent
 
-    _stack, engine, _seeded = e2e
+    stack, engine, _seeded = e2e
+    if stack.prefect_database_url:
+        pytest.skip("a Prefect behaviour: checked once, on the SQLite-backed Prefect server")
     task_id = _claim_waiting_for_scrub_review(engine)
     run_id = _start_review_run(task_id)
     wait_until(lambda: _paused_under(run_id, "-1"), timeout=180, what="the review run to suspend")
@@ -345,6 +352,8 @@ def test_decision_recorded_while_prefect_is_down_is_applied_once_after(
     from models import AuditEvent, ReviewDecision
 
     stack, engine, _seeded = e2e
+    if not stack.prefect_database_url:
+        pytest.skip("checked once, on the PostgreSQL-backed Prefect server a busy office runs")
     task_id = _claim_waiting_for_scrub_review(engine)
     run_id = _start_review_run(task_id)
     wait_until(lambda: _paused_under(run_id, "-1"), timeout=180, what="the review run to suspend")
