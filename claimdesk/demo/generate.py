@@ -142,7 +142,7 @@ def generate_demo_practice(
             )
 
     patient_count = patients or max(1, claims // 3)
-    patients = [
+    enrolled = [
         _patient(session, rng, practice, payers, seed, index, today)
         for index in range(patient_count)
     ]
@@ -158,7 +158,7 @@ def generate_demo_practice(
                 Claim.practice_id == practice.id, Claim.patient_control_number == pcn
             )
         ).first()
-        patient, coverage = patients[rng.randrange(len(patients))]
+        patient, coverage = enrolled[rng.randrange(len(enrolled))]
         procedures, diagnoses = VISITS[rng.randrange(len(VISITS))]
         days_ago = rng.randint(2, 60)
         # One visit a day per patient: the same codes twice on a day would be a true duplicate.
@@ -210,7 +210,7 @@ def generate_demo_practice(
         created += 1
 
     appointments = 0
-    for patient, _coverage in patients[: max(1, len(patients) // 10)]:
+    for patient, _coverage in enrolled[: max(1, len(enrolled) // 10)]:
         when = datetime.combine(
             today + timedelta(days=rng.randint(1, 5)), time(9 + rng.randint(0, 7), 0), tzinfo=UTC
         )
@@ -223,7 +223,7 @@ def generate_demo_practice(
         appointments += 1
     session.flush()
     assert practice.id is not None
-    return DemoSummary(practice.id, len(payers), len(patients), created, skipped, appointments)
+    return DemoSummary(practice.id, len(payers), len(enrolled), created, skipped, appointments)
 
 
 def _authorization_for(
