@@ -241,7 +241,7 @@ def queue_page_query(
     limit: int = PAGE_SIZE,
     nulls_only: bool = False,
 ) -> _Query:
-    """The page query (also what ``bench/queue.py`` times): one index range, ``limit`` rows."""
+    """The page query (also what ``bench/work_queue.py`` times): one index range, ``limit`` rows."""
     task = ReviewTask
     query: _Query = (
         sa_select(

@@ -11,20 +11,13 @@ coverages, so the page's joins are real), and prints:
   SKIP LOCKED plus its audit event, committed) under 20 concurrent callers,
   and how many tasks were handed out twice (must be zero).
 
-Run: ``uv run python bench/queue.py``. The database is dropped at the end.
+Run: ``uv run python bench/work_queue.py``. The database is dropped at the end.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# Run as `python bench/queue.py`, this folder comes first on sys.path and this file's
-# name would shadow the standard library's `queue` (psycopg imports it): use the repo root.
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path[0] = str(Path(__file__).resolve().parents[1])
-
 import statistics
+import sys
 import threading
 import time
 import uuid
