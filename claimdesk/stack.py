@@ -201,6 +201,8 @@ class Stack:
                 str(self.ports.ui),
                 "--browser.gatherUsageStats",
                 "false",
+                "--client.toolbarMode",
+                "minimal",
             ],
         )
         _wait_http(

@@ -182,6 +182,7 @@ def record_decision(
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "decision"
         raise ValidationFailed(f"decision.{field}: {first['msg']}", field=field) from None
+    _check_against_claim(session, task, parsed)
     row = ReviewDecision(
         review_task_id=task_id, decided_by_id=user.id or 0, decision=parsed.model_dump(mode="json")
     )
@@ -216,6 +217,18 @@ def record_decision(
         details={"decision_id": row.id, "action": getattr(parsed, "action", None)},
     )
     return row
+
+
+def _check_against_claim(session: Session, task: ReviewTask, decision: Any) -> None:
+    """Refuse, before it is stored, a decision the claim's own facts forbid.
+
+    The decision model checks its shape; some rules need the data (an appeal on a
+    denial that carries no appeal rights, billing a patient for a non-PR amount).
+    """
+    if task.kind == "denial" and task.context.get("denial_id") is not None:
+        from claimdesk.services.denial_service import check_denial_decision
+
+        check_denial_decision(session, int(task.context["denial_id"]), decision)
 
 
 Resumer = Callable[[str, int], None]

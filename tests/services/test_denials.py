@@ -147,6 +147,19 @@ class TestDecisions:
         with pytest.raises(ValidationFailed, match="no appeal rights"):
             apply_denial_decision(session, task, decision)
         assert session.exec(select(Appeal)).all() == []
+        # Refused before it is stored, too: nothing is recorded for the flow to apply.
+        user = User(username="spec9", role="specialist", password_hash="x")
+        session.add(user)
+        session.flush()
+        with pytest.raises(ValidationFailed, match="no appeal rights"):
+            record_decision(
+                session=session,
+                task_id=task.id or 0,
+                user=user,
+                decision={"action": "appeal", "argument": "it was filed on time"},
+            )
+        session.refresh(task)
+        assert task.status == "open" and task.decision_id is None
 
     def test_appeal_creates_the_level_and_its_letter(
         self, session: Session, tmp_path: Path
