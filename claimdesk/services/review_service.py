@@ -229,6 +229,22 @@ def _check_against_claim(session: Session, task: ReviewTask, decision: Any) -> N
         from claimdesk.services.denial_service import check_denial_decision
 
         check_denial_decision(session, int(task.context["denial_id"]), decision)
+    corrections = getattr(decision, "corrections", None)
+    if corrections is not None and corrections.lines and task.claim_id is not None:
+        from models import ClaimLine
+
+        numbers = set(
+            session.exec(
+                select(ClaimLine.line_number).where(ClaimLine.claim_id == task.claim_id)
+            ).all()
+        )
+        for fix in corrections.lines:
+            if fix.line_number not in numbers:
+                raise ValidationFailed(
+                    f"decision.corrections.lines: the claim has no line {fix.line_number}; "
+                    f"its lines are {sorted(numbers)}.",
+                    field="corrections.lines",
+                )
 
 
 Resumer = Callable[[str, int], None]

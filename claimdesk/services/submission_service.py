@@ -217,15 +217,20 @@ def send_built_submission(engine: Engine, settings: Settings, submission_id: int
         return False  # stays "built": the next run resends the same interchange
     finally:
         client.close()
-    mark_sent_claims(engine)
+    mark_sent_claims(engine, submission_id=submission_id)
     return True
 
 
-def mark_sent_claims(engine: Engine) -> int:
-    """Claims still queued though their interchange went out (a crash between the two) → sent."""
+def mark_sent_claims(engine: Engine, *, submission_id: int | None = None) -> int:
+    """Claims still queued though their interchange went out → sent.
+
+    After a send, only that interchange's claims: sends to several payers run at once,
+    and two transactions locking each other's claims (then the audit lock) deadlock.
+    Without ``submission_id``, the sweep for a crash between the send and this step.
+    """
     moved = 0
     with session_scope(engine) as session:
-        rows = session.exec(
+        query = (
             select(Claim, SubmissionClaim.submission_id)
             .join(
                 SubmissionClaim,
@@ -234,7 +239,11 @@ def mark_sent_claims(engine: Engine) -> int:
             )
             .join(Submission, col(Submission.id) == col(SubmissionClaim.submission_id))
             .where(Claim.status == "queued", Submission.status != "built")
-        ).all()
+            .order_by(col(Claim.id))
+        )
+        if submission_id is not None:
+            query = query.where(SubmissionClaim.submission_id == submission_id)
+        rows = session.exec(query).all()
         for claim, submission_id in rows:
             set_claim_status(
                 session=session,

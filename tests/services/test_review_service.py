@@ -251,3 +251,26 @@ def test_ensure_review_task_opens_a_new_step_after_the_last_closed(
             session=session, kind="scrub", claim_id=first.claim_id, claim_version=1
         )
         assert same.id == again.id
+
+
+def test_resolve_review_refuses_a_correction_of_a_line_the_claim_does_not_have(
+    world: tuple[Engine, int],
+) -> None:
+    engine, task_id = world
+    decision = {
+        "action": "corrected_fields",
+        "corrections": {"lines": [{"line_number": 7, "modifiers": ["25"]}]},
+    }
+    with pytest.raises(ValidationFailed, match="no line 7") as info:
+        resolve_review(
+            engine,
+            task_id=task_id,
+            username="ann",
+            decision=decision,
+            resumer=lambda run, ref: None,
+        )
+    assert info.value.field == "corrections.lines"
+    with Session(engine) as session:
+        task = session.get(ReviewTask, task_id)
+        assert task is not None and task.status == "open"
+        assert session.exec(select(ReviewDecision)).all() == []
