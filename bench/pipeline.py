@@ -146,7 +146,7 @@ def run_plain(claims: int, root: Path) -> float:
         sim.wait()
 
 
-def run_prefect(claims: int, root: Path) -> tuple[float, float]:
+def run_prefect(claims: int, root: Path) -> float:
     from claimdesk.cli._bootstrap import bootstrap_stack
     from claimdesk.stack import Ports, Stack
 
@@ -183,7 +183,7 @@ def run_prefect(claims: int, root: Path) -> tuple[float, float]:
         print(
             f"prefect: {accepted}/{claims} accepted (stack start {stack_start:.1f} s, not counted)"
         )
-        return (time.perf_counter() - started if accepted else float("nan")), stack_start
+        return time.perf_counter() - started if accepted else float("nan")
     finally:
         stack.stop()
 
@@ -205,7 +205,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="claimdesk-bench-") as tmp:
         root = Path(tmp)
         plain = run_plain(args.claims, root)
-        orchestrated, _ = run_prefect(args.claims, root)
+        orchestrated = run_prefect(args.claims, root)
     print(f"{'':10}{'seconds':>10}{'claims/min':>12}")
     print(f"{'plain':10}{plain:10.1f}{args.claims / plain * 60:12.0f}")
     print(f"{'prefect':10}{orchestrated:10.1f}{args.claims / orchestrated * 60:12.0f}")

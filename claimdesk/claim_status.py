@@ -81,8 +81,6 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.VOIDED: frozenset(),
 }
 
-FINAL_STATUSES = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
-
 
 def check_transition(current: str, target: str) -> ClaimStatus:
     """Return ``target`` as a status if ``current`` may move to it, else raise."""

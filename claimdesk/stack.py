@@ -232,14 +232,6 @@ class Stack:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
-    def restart(self, name: str) -> None:
-        {
-            "worker": self.start_worker,
-            "prefect-server": self.start_prefect,
-            "payer-sim": self.start_payer_sim,
-            "app": self.start_ui,
-        }[name]()
-
     def failed_children(self) -> list[str]:
         return [n for n, p in self._children.items() if p.poll() is not None]
 
