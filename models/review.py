@@ -37,6 +37,12 @@ class ReviewTask(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="user.id")
     priority: int = Field(default=50, ge=0)
     due_at: datetime | None = timestamp_field(nullable=True)
+    # The payer's hard deadline behind due_at (appeal window, timely filing), if any.
+    deadline_at: datetime | None = timestamp_field(nullable=True)
+    # Set by sweep-review-deadlines: the deadline passed while the task was open;
+    # the task was handed to a lead after its SLA.
+    overdue_at: datetime | None = timestamp_field(nullable=True)
+    escalated_at: datetime | None = timestamp_field(nullable=True)
     # Ids and codes that explain the task (finding ids, CARC codes); never PHI.
     context: dict[str, Any] = json_field()
     decision_schema: dict[str, Any] = json_field()

@@ -174,6 +174,8 @@ class Appeal(SQLModel, table=True):
     level: int = Field(ge=1, le=5)
     deadline: date
     channel: str | None = Field(default=None, max_length=12)  # electronic, fax, mail
+    # The payer's id for an appeal filed electronically (to read its outcome).
+    payer_appeal_id: str | None = Field(default=None, max_length=50)
     letter_document_id: int | None = Field(default=None, foreign_key="document.id")
     submitted_at: datetime | None = timestamp_field(nullable=True)
     # pending → overturned | partially_overturned | upheld
