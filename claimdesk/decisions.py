@@ -166,6 +166,27 @@ class RemittanceDecision(_Decision):
         return self
 
 
+class StatusDecision(_Decision):
+    """A claim stuck at the payer (asked for information, not on file, pending too long)."""
+
+    action: Literal["documents_sent", "called_payer", "keep_waiting"]
+    document_ids: list[int] = Field(default_factory=list, max_length=20)
+    # Ask again (a new task if still stuck) after this many days on claimdesk's clock.
+    follow_up_days: int = Field(default=14, ge=1, le=90)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if not self.reason:
+            raise ValueError(f"{self.action} needs a reason (what was done, call reference)")
+        return self
+
+
+class AppealSendDecision(_Decision):
+    """The appeal letter reviewed: send it through the payer's channel, or say how it went."""
+
+    action: Literal["send_electronic", "sent_fax", "sent_mail"]
+
+
 DECISION_MODELS: dict[str, type[_Decision]] = {
     "eligibility": EligibilityDecision,
     "scrub": ScrubDecision,
@@ -174,6 +195,8 @@ DECISION_MODELS: dict[str, type[_Decision]] = {
     "denial": DenialDecision,
     "write_off_approval": WriteOffApprovalDecision,
     "remittance": RemittanceDecision,
+    "status": StatusDecision,
+    "appeal_send": AppealSendDecision,
 }
 
 
