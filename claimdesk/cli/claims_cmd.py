@@ -1,8 +1,9 @@
-"""`claimdesk claims`: list claims and show one with its whole timeline."""
+"""`claimdesk claims`: list claims, show one with its whole timeline, import a file."""
 
 from __future__ import annotations
 
 import getpass
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -213,3 +214,35 @@ def show(
     typer.echo(f"  diagnoses: {', '.join(data['diagnoses'])}")
     for event in data["timeline"]:
         typer.echo(f"  {event['at'][:19]}  {event['what']:24} {event['by']:24} {event['details']}")
+
+
+@app.command("import")
+def import_file(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    file_format: str = typer.Option(
+        "auto", "--format", help="837 (837P/837I), csv, or auto (837 when it starts with ISA)."
+    ),
+    user: str = typer.Option(None, "--user", help="Who imports (recorded in the audit trail)."),
+) -> None:
+    """Import claims from an 837P/837I or CSV file: all of them, or none (problems listed)."""
+    from claimdesk.cli._context import open_engine
+    from claimdesk.services.claim_import_service import ImportRefused, import_claims
+
+    if file_format not in ("auto", "837", "csv"):
+        exit_with_error(f"--format: {file_format!r} is not one of auto, 837, csv")
+    engine = open_engine()
+    try:
+        report = import_claims(
+            engine,
+            data=path.read_bytes(),
+            actor=user or f"cli:{getpass.getuser()}",
+            file_format=None if file_format == "auto" else file_format,  # type: ignore[arg-type]
+        )
+    except ImportRefused as exc:
+        exit_with_error(exc)
+    finally:
+        engine.dispose()
+    typer.echo(
+        f"imported {len(report.created)} claim(s); "
+        f"{len(report.skipped)} already present and skipped"
+    )
