@@ -209,3 +209,78 @@ def decision_model(kind: str) -> type[_Decision]:
 
 def decision_schema(kind: str) -> dict[str, Any]:
     return decision_model(kind).model_json_schema()
+
+
+# --- Patient balances and cash (issue 8) ---------------------------------------------------
+
+
+class RefundDecision(_Decision):
+    """A credit balance (``Refund`` named in the task's context): give it back, or not."""
+
+    action: Literal["approve", "dismiss"]
+    method: Literal["check", "eft", "card", "offset"] | None = None
+    reference: str | None = Field(default=None, max_length=40)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.action == "approve" and self.method is None:
+            raise ValueError("approve needs the refund method")
+        if self.action == "dismiss" and not self.reason:
+            raise ValueError("dismiss needs a reason")
+        return self
+
+
+class PaymentPlanDecision(_Decision):
+    """A missed installment: move its due date, forgive it, or end the plan."""
+
+    action: Literal["reschedule", "waive", "cancel_plan"]
+    new_due_date: date | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.action == "reschedule" and self.new_due_date is None:
+            raise ValueError("reschedule needs the new due date")
+        if self.action in ("waive", "cancel_plan") and not self.reason:
+            raise ValueError(f"{self.action} needs a reason")
+        return self
+
+
+class CollectionsDecision(_Decision):
+    """An aged patient balance followed up."""
+
+    action: Literal["contacted", "payment_plan", "send_to_agency", "write_off"]
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if not self.reason:
+            raise ValueError(f"{self.action} needs a reason (what was done or agreed)")
+        return self
+
+
+class DepositDecision(_Decision):
+    """A deposit without its 835, an 835 without its deposit, or amounts that differ."""
+
+    action: Literal["match", "dismiss"]
+    # match: the other side (an 835 for a deposit task, a deposit for a missing-deposit task).
+    remittance_id: int | None = Field(default=None, gt=0)
+    deposit_id: int | None = Field(default=None, gt=0)
+    accept_difference: bool = False
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.action == "dismiss" and not self.reason:
+            raise ValueError("dismiss needs a reason")
+        if self.accept_difference and not self.reason:
+            raise ValueError("accepting a difference needs a reason")
+        return self
+
+
+DECISION_MODELS.update(
+    {
+        "refund": RefundDecision,
+        "payment_plan": PaymentPlanDecision,
+        "collections": CollectionsDecision,
+        "deposit": DepositDecision,
+        "deposit_missing": DepositDecision,
+    }
+)

@@ -14,8 +14,12 @@ from sqlmodel import Session, col, select
 from claimdesk.decisions import (
     BatchRejectionDecision,
     ClaimCorrections,
+    CollectionsDecision,
     DenialDecision,
+    DepositDecision,
     EligibilityDecision,
+    PaymentPlanDecision,
+    RefundDecision,
     RejectionDecision,
     RemittanceDecision,
     ScrubDecision,
@@ -23,7 +27,14 @@ from claimdesk.decisions import (
     decision_model,
 )
 from claimdesk.errors import NotFound, ValidationFailed
-from claimdesk.services import denial_service, remittance_service
+from claimdesk.services import (
+    denial_service,
+    deposit_service,
+    patient_ageing_service,
+    payment_plan_service,
+    refund_service,
+    remittance_service,
+)
 from claimdesk.services.review_service import mark_decision_applied
 from models import (
     Claim,
@@ -67,6 +78,18 @@ def apply_recorded_decision(*, session: Session, task_id: int, decision_id: int)
             outcome = remittance_service.apply_remittance_decision(
                 session, task, decision, actor=actor
             )
+        case RefundDecision():
+            outcome = refund_service.apply_refund_decision(session, task, decision, actor=actor)
+        case PaymentPlanDecision():
+            outcome = payment_plan_service.apply_payment_plan_decision(
+                session, task, decision, actor=actor
+            )
+        case CollectionsDecision():
+            outcome = patient_ageing_service.apply_collections_decision(
+                session, task, decision, actor=actor
+            )
+        case DepositDecision():
+            outcome = deposit_service.apply_deposit_decision(session, task, decision, actor=actor)
         case _:
             raise NotFound(f"no way to apply a {task.kind!r} decision")
     append_audit_event(

@@ -1,0 +1,1 @@
+"""Patient billing: the statement and receipt PDFs and who may do what with patient money."""

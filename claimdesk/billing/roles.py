@@ -1,0 +1,30 @@
+"""Who may do what with patient balances, payments, deposits and refunds.
+
+Checked inside every service call, like ``claimdesk.services.permissions``: a page that
+hides a button grants nothing. Kept here so the billing actions do not widen the queue's.
+"""
+
+from __future__ import annotations
+
+from claimdesk.errors import PermissionDenied
+from models import User
+
+BILLING_ACTIONS: dict[str, frozenset[str]] = {
+    # Balances, statements, payments, deposits, refunds: PHI (names, amounts owed).
+    "billing.view": frozenset({"specialist", "lead", "manager", "auditor", "admin"}),
+    "billing.post": frozenset({"specialist", "lead"}),  # payments, plans, statements, deposits
+    "billing.refund": frozenset({"specialist", "lead"}),  # money leaving the practice
+    "billing.kpis": frozenset({"lead", "manager", "admin", "auditor"}),
+}
+
+
+def require_billing(user: User, action: str) -> None:
+    """Raise ``PermissionDenied`` unless ``user`` (active) may perform billing ``action``."""
+    allowed = BILLING_ACTIONS.get(action)
+    if allowed is None:
+        raise PermissionDenied(f"unknown action {action!r}")
+    if not user.active or user.role not in allowed:
+        raise PermissionDenied(
+            f"user {user.username!r} with role {user.role!r} may not {action}; "
+            f"allowed roles: {', '.join(sorted(allowed))}."
+        )
