@@ -27,3 +27,15 @@ def today(settings: Settings) -> date:
             f"the simulated clock at {url} could not be read ({type(exc).__name__}); "
             "start the payer simulator or set CLAIMDESK_CLOCK_SOURCE=system."
         ) from exc
+
+
+def now(settings: Settings) -> datetime:
+    """The moment on claimdesk's clock: the simulated date with the wall-clock time of day.
+
+    Cadences stamped and compared through this (status polling) move with the demo's
+    fast clock; the time of day keeps several checks on one simulated day in order.
+    """
+    wall = datetime.now(UTC)
+    if settings.clock_source == "system":
+        return wall
+    return datetime.combine(today(settings), wall.timetz())

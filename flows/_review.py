@@ -52,3 +52,21 @@ async def start_review_runs(
         )
         run_ids.append(str(run.id))
     return run_ids
+
+
+async def start_appeal_runs(denial_ids: list[int], *, keys: dict[int, str] | None = None) -> None:
+    """One ``appeal`` run per denial; it walks the denial to its end, pausing for people.
+
+    The default key makes a re-run of the batch flow find the run it already started;
+    a denial worked again (appeal upheld, run lost) gets a key of its own (``keys``).
+    """
+    from prefect.deployments.flow_runs import arun_deployment
+
+    for denial_id in dict.fromkeys(denial_ids):
+        await arun_deployment(
+            "appeal/appeal",
+            parameters={"denial_id": denial_id},
+            as_subflow=False,
+            timeout=0,
+            idempotency_key=(keys or {}).get(denial_id, f"denial-{denial_id}"),
+        )

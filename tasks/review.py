@@ -93,14 +93,19 @@ def resume_recorded_decisions() -> int:
 _DEAD_STATES = {"CANCELLED", "CRASHED", "FAILED"}
 
 
+# Tasks of these kinds belong to a denial's ``appeal`` run, which walks the denial on.
+_DENIAL_KINDS = {"denial", "write_off_approval", "appeal_send"}
+
+
 @task(cache_policy=NO_CACHE)
 @phi_safe
-def review_tasks_needing_a_run() -> list[tuple[int, str]]:
-    """(task id, idempotency key) of tasks no live run waits on.
+def review_tasks_needing_a_run() -> list[tuple[int, str, int | None]]:
+    """(task id, idempotency key, denial id or None) of tasks no live run waits on.
 
     Open tasks whose run was never started (Prefect was down when the batch flow
     ran), and tasks whose run was cancelled or crashed: a replacement run applies
-    the stored decision, or waits for one.
+    the stored decision, or waits for one. A denial's task is named by its denial,
+    whose ``appeal`` run carries on from where the denial stands.
     """
     from uuid import UUID
 
@@ -115,16 +120,20 @@ def review_tasks_needing_a_run() -> list[tuple[int, str]]:
             .outerjoin(ReviewDecision, col(ReviewDecision.id) == col(ReviewTask.decision_id))
             .where(col(ReviewTask.status).in_(("open", "claimed", "resolved")))
         ).all()
-    needed: list[tuple[int, str]] = []
+    needed: list[tuple[int, str, int | None]] = []
     with get_client(sync_client=True) as client:
         for task_row, decision in rows:
             if task_row.id is None or (decision is not None and decision.applied_at is not None):
                 continue
+            denial_id = (
+                task_row.context.get("denial_id") if task_row.kind in _DENIAL_KINDS else None
+            )
+            name = f"denial-{denial_id}" if denial_id is not None else f"review-task-{task_row.id}"
             if task_row.flow_run_id is None:
                 if task_row.status != "resolved":
-                    needed.append((task_row.id, f"review-task-{task_row.id}"))
+                    needed.append((task_row.id, f"{name}-task-{task_row.id}", denial_id))
                 continue
             run = client.read_flow_run(UUID(task_row.flow_run_id))
             if run.state is not None and run.state.type.value in _DEAD_STATES:
-                needed.append((task_row.id, f"review-task-{task_row.id}-after-{run.id}"))
+                needed.append((task_row.id, f"{name}-after-{run.id}", denial_id))
     return needed

@@ -22,8 +22,16 @@ from claimdesk.services.gateway_factory import payer_limit_name
 from claimdesk.stack import WORK_POOL, Stack
 from models import Payer, User
 
-# Demo schedules: every deployment with a production schedule runs this often instead.
+# Demo schedules: every deployment with a production schedule runs this often instead
+# (a simulated day passes per minute). Each run is a new process: on a small machine the
+# frequent ones are the few a watcher sees move; the housekeeping ones run less often.
 DEMO_INTERVAL = timedelta(seconds=30)
+DEMO_INTERVALS = {
+    "poll-payer-status": timedelta(seconds=60),
+    "remittances": timedelta(seconds=45),
+    "sweep-review-deadlines": timedelta(seconds=120),
+    "reconcile-reviews": timedelta(seconds=120),
+}
 DEMO_USERS = [("sam", "specialist"), ("lee", "lead"), ("max", "manager")]
 
 
@@ -178,7 +186,10 @@ async def _configure(payers: list[tuple[str, int]], schedules: str) -> None:
                 deployment.id,
                 [
                     DeploymentScheduleCreate(
-                        schedule=IntervalSchedule(interval=DEMO_INTERVAL), active=True
+                        schedule=IntervalSchedule(
+                            interval=DEMO_INTERVALS.get(deployment.name, DEMO_INTERVAL)
+                        ),
+                        active=True,
                     )
                 ],
             )

@@ -282,6 +282,34 @@ class CoreClient:
                 status_code=response.status_code,
             ) from exc
 
+    def appeal_status(self, appeal_id: str) -> str:
+        """The payer's word on an appeal filed electronically: pending, overturned, upheld."""
+        call = "appeal status"
+        url = self.config.appeals_url
+        if not url:
+            raise PayerRejected.for_call(
+                "has no electronic appeal channel.", payer_id=self.config.payer_id, call=call
+            )
+
+        def send() -> httpx.Response:
+            return self._http.get(
+                f"{url.rstrip('/')}/{appeal_id}",
+                auth=self._basic_auth() or httpx.USE_CLIENT_DEFAULT,
+                timeout=self._batch_timeout_s,
+            )
+
+        response, _ = self._attempts.run(call, send)
+        try:
+            return str(response.json()["status"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PayerProtocolError.for_call(
+                f"answered the appeal status with HTTP {response.status_code} but no JSON status "
+                f"({type(exc).__name__}).",
+                payer_id=self.config.payer_id,
+                call=call,
+                status_code=response.status_code,
+            ) from exc
+
     # --- the exchange ------------------------------------------------------------------
 
     @property

@@ -97,6 +97,9 @@ class PayerConfig(BaseModel):
             "max_retries": settings.payer_max_retries,
         }
         data.update(conn)
+        if payer.electronic_appeals and not data.get("appeal_endpoint"):
+            # The appeal channel beside the CORE endpoint, as the simulator serves it.
+            data["appeal_endpoint"] = default_appeals_url(endpoint)
         try:
             return cls.model_validate(data)
         except ValueError as exc:

@@ -7,11 +7,14 @@ together, so a crash anywhere leaves either all of it or none of it.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col, select
 
 from claimdesk.decisions import (
+    AppealSendDecision,
     BatchRejectionDecision,
     ClaimCorrections,
     CollectionsDecision,
@@ -23,11 +26,13 @@ from claimdesk.decisions import (
     RejectionDecision,
     RemittanceDecision,
     ScrubDecision,
+    StatusDecision,
     WriteOffApprovalDecision,
     decision_model,
 )
 from claimdesk.errors import NotFound, ValidationFailed
 from claimdesk.services import (
+    appeal_workflow_service,
     denial_service,
     deposit_service,
     patient_ageing_service,
@@ -78,6 +83,12 @@ def apply_recorded_decision(*, session: Session, task_id: int, decision_id: int)
             outcome = remittance_service.apply_remittance_decision(
                 session, task, decision, actor=actor
             )
+        case StatusDecision():
+            outcome = _apply_status(session, task, decision, actor)
+        case AppealSendDecision():
+            outcome = appeal_workflow_service.apply_appeal_send_decision(
+                session, task, decision, actor=actor
+            )
         case RefundDecision():
             outcome = refund_service.apply_refund_decision(session, task, decision, actor=actor)
         case PaymentPlanDecision():
@@ -103,6 +114,27 @@ def apply_recorded_decision(*, session: Session, task_id: int, decision_id: int)
     )
     session.flush()
     return outcome
+
+
+def _apply_status(session: Session, task: ReviewTask, decision: StatusDecision, actor: str) -> str:
+    """Nothing changes on the claim; polling opens a new task if it is still stuck later."""
+    from claimdesk.clock import today
+    from claimdesk.settings import get_settings
+
+    follow_up = today(get_settings()) + timedelta(days=decision.follow_up_days)
+    task.context = {**task.context, "follow_up_on": follow_up.isoformat()}
+    flag_modified(task, "context")
+    session.add(task)
+    append_audit_event(
+        session,
+        actor=actor,
+        action="claim.status_followed_up",
+        entity_type="claim",
+        entity_id=task.claim_id,
+        claim_id=task.claim_id,
+        details={"action": decision.action, "follow_up_on": follow_up.isoformat()},
+    )
+    return decision.action
 
 
 def _claim(session: Session, task: ReviewTask) -> Claim:

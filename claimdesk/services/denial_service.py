@@ -220,13 +220,13 @@ def open_denial_review(
         context=spec.context,
     )
     if not spec.context["appealable"]:
-        _drop_action(task, "appeal")
+        drop_action(task, "appeal")
         session.add(task)
         session.flush()
     return task
 
 
-def _drop_action(task: ReviewTask, action: str) -> None:
+def drop_action(task: ReviewTask, action: str) -> None:
     schema = dict(task.decision_schema)
     properties = dict(schema.get("properties", {}))
     field = dict(properties.get("action", {}))

@@ -36,12 +36,22 @@ ALL_KINDS = (
     "rejection",
     "batch_rejection",
     "denial",
+    "appeal_send",
+    "status",
     "remittance",
     "write_off_approval",
 )
 # The queues each working role covers; the others see every queue (read-only or to manage).
 ROLE_KINDS: dict[str, tuple[str, ...]] = {
-    "specialist": ("eligibility", "scrub", "rejection", "denial", "remittance"),
+    "specialist": (
+        "eligibility",
+        "scrub",
+        "rejection",
+        "denial",
+        "appeal_send",
+        "status",
+        "remittance",
+    ),
     "lead": ALL_KINDS,
 }
 STATUSES = ("open", "claimed", "active", "resolved", "cancelled")

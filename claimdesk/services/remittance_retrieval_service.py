@@ -1,0 +1,98 @@
+"""Pick up 835 files from every payer mailbox and post them (``remittance_service``).
+
+The gateway stores each file before it is handed over, so a crash after pickup
+loses nothing: the same file offered again is recognised by content (the
+remittance row is unique on payer, trace number and content hash) and posts
+nothing twice; the same trace number with different content is an exception
+task. A file is posted as the payer that sent it (GS02, else ISA06); one that
+cannot be read is kept as an exception of the mailbox's payer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from claimdesk.db import session_scope
+from claimdesk.gateway.errors import PayerError
+from claimdesk.services.gateway_factory import client_for
+from claimdesk.services.remittance_service import post_remittance
+from claimdesk.settings import Settings
+from claimdesk.x12 import X12Error, iter_transactions
+from models import Payer
+
+
+@dataclass
+class RemittanceRun:
+    files: int = 0
+    posted: int = 0
+    duplicates: int = 0
+    exceptions: int = 0
+    payer_errors: int = 0
+    denial_ids: list[int] = field(default_factory=list)
+    review_task_ids: list[int] = field(default_factory=list)
+    secondary_claim_ids: list[int] = field(default_factory=list)
+
+
+def retrieve_remittances(engine: Engine, settings: Settings) -> RemittanceRun:
+    """Retrieve and post every waiting 835 of every payer mailbox."""
+    run = RemittanceRun()
+    with Session(engine) as session:
+        payers = session.exec(select(Payer).order_by(col(Payer.id))).all()
+    by_endpoint: dict[str, Payer] = {}
+    for payer in payers:
+        by_endpoint.setdefault(
+            str(payer.connectivity.get("endpoint") or settings.payer_sim_url), payer
+        )
+    edi_ids = {p.payer_id.upper(): p.id for p in payers if p.id is not None}
+    for mailbox in by_endpoint.values():
+        client = client_for(mailbox, settings=settings, engine=engine)
+        try:
+            files = client.retrieve("835")
+        except PayerError:
+            run.payer_errors += 1
+            continue
+        finally:
+            client.close()
+        for retrieved in files:
+            run.files += 1
+            payer_id = sender_payer_id(retrieved.payload, edi_ids) or mailbox.id
+            assert payer_id is not None
+            post_file(engine, retrieved.payload, payer_id, retrieved.document_id, run)
+    return run
+
+
+def sender_payer_id(data: bytes, edi_ids: dict[str, int]) -> int | None:
+    """The claimdesk payer that sent an 835 file, from its first envelope."""
+    try:
+        for parsed in iter_transactions(data):
+            for sender in (parsed.group.sender_code, parsed.interchange.sender_id):
+                payer_id = edi_ids.get(sender.strip().upper())
+                if payer_id is not None:
+                    return payer_id
+            return None
+    except X12Error:
+        return None
+    return None
+
+
+def post_file(
+    engine: Engine, data: bytes, payer_id: int, document_id: int | None, run: RemittanceRun
+) -> None:
+    """Post one file in one transaction and add what happened to ``run``."""
+    with session_scope(engine) as session:
+        report = post_remittance(
+            session, document_bytes_or_parsed=data, payer_id=payer_id, document_id=document_id
+        )
+    for outcome in report.outcomes:
+        if outcome == "posted":
+            run.posted += 1
+        elif outcome == "duplicate":
+            run.duplicates += 1
+        else:
+            run.exceptions += 1
+    run.denial_ids.extend(report.denial_ids)
+    run.review_task_ids.extend(report.task_ids)
+    run.secondary_claim_ids.extend(report.secondary_claim_ids)

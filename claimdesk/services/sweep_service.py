@@ -1,0 +1,194 @@
+"""The deadline sweep: priorities rise as deadlines near, neglected tasks go to a lead.
+
+claimdesk never waits for Prefect's pause timeout to notice a late task (runs
+suspend with none): this sweep, run every 15 minutes, reads the queue and
+claimdesk's one clock and
+
+- raises the priority of an open task as its due date nears (never lowers it);
+  a denial's priority is recomputed from its recoverable amount and days left;
+- marks a task whose payer deadline (``deadline_at``, else ``due_at``) passed
+  while it was open (``overdue_at``), at the top of the queue;
+- hands a task nobody touched for its kind's SLA to the least-loaded lead
+  (``escalated_at``; once per task).
+
+Deadlines are calendar dates on claimdesk's clock (the simulator's in the demo);
+an SLA is working time, so it is measured on the wall clock from the task's last
+change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from claimdesk.denials import denial_priority
+from models import Denial, ReviewTask, User, append_audit_event
+from models.types import utcnow
+
+ACTOR = "system:sweep"
+OPEN = ("open", "claimed")
+MAX_PRIORITY = 1000
+# Floors by days left to the due date: the nearer, the higher.
+PRIORITY_FLOORS = ((0, 900), (3, 700), (7, 500), (14, 300))
+# Working hours a task may sit untouched before a lead gets it.
+SLA_HOURS: dict[str, int] = {
+    "eligibility": 24,
+    "scrub": 24,
+    "rejection": 24,
+    "batch_rejection": 8,
+    "status": 72,
+    "remittance": 48,
+    "denial": 72,
+    "appeal_send": 24,
+    "write_off_approval": 48,
+}
+DEFAULT_SLA_HOURS = 72
+
+
+@dataclass
+class SweepRun:
+    reprioritised: list[int] = field(default_factory=list)
+    overdue: list[int] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)
+    no_lead: int = 0
+
+
+def sweep_review_deadlines(
+    session: Session, *, today: date, wall_now: datetime | None = None
+) -> SweepRun:
+    """One pass over the open tasks (flushes; the caller commits)."""
+    wall_now = wall_now or utcnow()
+    run = SweepRun()
+    tasks = session.exec(select(ReviewTask).where(col(ReviewTask.status).in_(OPEN))).all()
+    leads = _lead_load(session)
+    for task in tasks:
+        _raise_priority(session, task, today, run)
+        _mark_overdue(session, task, today, run)
+        _escalate(session, task, wall_now, leads, run)
+    session.flush()
+    return run
+
+
+def _days_left(moment: datetime | None, today: date) -> int | None:
+    return None if moment is None else (moment.date() - today).days
+
+
+def _raise_priority(session: Session, task: ReviewTask, today: date, run: SweepRun) -> None:
+    wanted = task.priority
+    left = _days_left(task.due_at, today)
+    if left is not None:
+        for within, floor in PRIORITY_FLOORS:
+            if left <= within:
+                wanted = max(wanted, floor)
+                break
+    denial_id = task.context.get("denial_id") if task.kind == "denial" else None
+    deadline = task.context.get("deadline")
+    if isinstance(denial_id, int) and isinstance(deadline, str):
+        denial = session.get(Denial, denial_id)
+        if denial is not None:
+            due = date.fromisoformat(deadline)
+            wanted = max(wanted, denial_priority(denial.amount, due, today))
+    if wanted > task.priority:
+        _change(session, task, priority=min(wanted, MAX_PRIORITY))
+        run.reprioritised.append(task.id or 0)
+
+
+def _mark_overdue(session: Session, task: ReviewTask, today: date, run: SweepRun) -> None:
+    if task.overdue_at is not None:
+        return
+    deadline = task.deadline_at or task.due_at
+    if deadline is None or deadline.date() >= today:
+        return
+    _change(
+        session,
+        task,
+        overdue_at=datetime.combine(today, time(0), tzinfo=UTC),
+        priority=MAX_PRIORITY,
+    )
+    run.overdue.append(task.id or 0)
+    append_audit_event(
+        session,
+        actor=ACTOR,
+        action="task.deadline_passed",
+        entity_type="review_task",
+        entity_id=task.id,
+        claim_id=task.claim_id,
+        details={"deadline": deadline.date().isoformat(), "kind": task.kind},
+    )
+
+
+def _lead_load(session: Session) -> dict[int, int]:
+    """Active leads and how many open tasks each holds."""
+    leads = session.exec(select(User.id).where(User.role == "lead", col(User.active))).all()
+    load = dict(
+        session.exec(
+            select(ReviewTask.assignee_id, func.count())
+            .where(col(ReviewTask.status).in_(OPEN), col(ReviewTask.assignee_id).is_not(None))
+            .group_by(col(ReviewTask.assignee_id))
+        ).all()
+    )
+    return {lead: int(load.get(lead, 0)) for lead in leads if lead is not None}
+
+
+def _escalate(
+    session: Session, task: ReviewTask, wall_now: datetime, leads: dict[int, int], run: SweepRun
+) -> None:
+    if task.escalated_at is not None:
+        return
+    sla = timedelta(hours=SLA_HOURS.get(task.kind, DEFAULT_SLA_HOURS))
+    if task.updated_at > wall_now - sla or task.assignee_id in leads:
+        return
+    if not leads:
+        run.no_lead += 1
+        return
+    lead = min(leads, key=lambda lead_id: (leads[lead_id], lead_id))
+    previous = task.assignee_id
+    changed = _change(
+        session,
+        task,
+        assignee_id=lead,
+        status="claimed",
+        escalated_at=wall_now,
+        updated_at=wall_now,
+    )
+    if not changed:
+        return
+    leads[lead] += 1
+    run.escalated.append(task.id or 0)
+    append_audit_event(
+        session,
+        actor=ACTOR,
+        action="task.escalated",
+        entity_type="review_task",
+        entity_id=task.id,
+        claim_id=task.claim_id,
+        details={
+            "to_user_id": lead,
+            "from_user_id": previous,
+            "sla_hours": int(sla.total_seconds() // 3600),
+        },
+    )
+
+
+def _change(session: Session, task: ReviewTask, **values: object) -> bool:
+    """A guarded update (the task's version), so a specialist's click meanwhile wins.
+
+    The sweep's own changes keep ``updated_at``: a reprioritised task is still untouched.
+    """
+    values.setdefault("updated_at", task.updated_at)
+    result = session.execute(
+        update(ReviewTask)
+        .where(
+            col(ReviewTask.id) == task.id,
+            col(ReviewTask.version) == task.version,
+            col(ReviewTask.status).in_(OPEN),
+        )
+        .values(**values, version=task.version + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(task)
+    return True

@@ -1,0 +1,34 @@
+"""The deadline sweep's tasks (claimdesk's clock; never Prefect's pause timeout)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from claimdesk.clock import today
+from claimdesk.db import session_scope
+from claimdesk.services.appeal_workflow_service import appeals_waiting_to_send
+from claimdesk.services.sweep_service import sweep_review_deadlines
+from claimdesk.settings import get_settings
+from tasks._db import engine
+from tasks._safety import phi_safe
+
+
+@task(cache_policy=NO_CACHE)
+@phi_safe
+def sweep_deadlines() -> dict[str, Any]:
+    settings = get_settings()
+    day = today(settings)
+    with session_scope(engine()) as session:
+        run = sweep_review_deadlines(session, today=day)
+        unsent = appeals_waiting_to_send(session)
+    return {
+        "today": day.isoformat(),
+        "reprioritised": len(run.reprioritised),
+        "overdue": len(run.overdue),
+        "escalated": len(run.escalated),
+        "no_lead": run.no_lead,
+        "unsent_appeals": unsent,
+    }
