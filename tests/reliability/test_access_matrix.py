@@ -1,0 +1,357 @@
+"""Role × action: every service function that checks a role refuses the roles it must.
+
+The POLICY table below says, for each public service function that takes a user, which
+roles may call it. The test calls every function as every role (and as a deactivated
+user): a role outside the row must get ``PermissionDenied``; a role inside must not
+(another refusal, e.g. ``NotFound``, is fine: the gate was passed). The table is checked
+against the code: a public function in ``claimdesk/services`` that calls
+``permissions.require`` (directly or through another such function) without a row
+fails the test, so a new service function cannot skip this matrix.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import itertools
+import pkgutil
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+import claimdesk.services
+from claimdesk.db import make_engine, session_scope
+from claimdesk.documents import LocalDocumentStore
+from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
+from claimdesk.migrate import upgrade_database
+from claimdesk.services import (
+    auth_service,
+    dashboard_service,
+    queue_service,
+    review_service,
+    saved_view_service,
+    task_view_service,
+)
+from claimdesk.settings import Settings
+from models import User
+from tests.factories import make_claim
+
+ROLES = ("specialist", "lead", "manager", "auditor", "admin")
+WORKERS = frozenset({"specialist", "lead"})
+EVERYONE = frozenset(ROLES)
+READERS = EVERYONE  # the auditor reads everything and changes nothing
+OVERSEERS = frozenset({"lead", "manager", "admin", "auditor"})
+
+
+@dataclass
+class Ctx:
+    engine: Engine
+    store: LocalDocumentStore
+    settings: Settings
+    claim_id: int
+    document_id: int
+
+    def task(self, *, claimed_by: str | None = None) -> int:
+        """A new open scrub task (claimed by ``claimed_by`` when given)."""
+        with session_scope(self.engine) as session:
+            task = review_service.ensure_review_task(
+                session=session,
+                kind="scrub",
+                claim_id=self.claim_id,
+                claim_version=1,
+                step=next(_steps),
+                flow_run_id=None,
+            )
+            if claimed_by:
+                user = session.exec(select(User).where(User.username == claimed_by)).one()
+                review_service.claim_task(session=session, task_id=task.id or 0, user=user)
+            return task.id or 0
+
+    def user(self, session: Session, username: str) -> User:
+        return session.exec(select(User).where(User.username == username)).one()
+
+
+_steps = itertools.count(10)
+DECISION = {"action": "override", "reason": "payer confirmed"}
+
+
+def _in_session(ctx: Ctx, work: Callable[[Session], Any]) -> Any:
+    with session_scope(ctx.engine) as session:
+        return work(session)
+
+
+def _render_claim_form(ctx: Ctx, who: str) -> Any:
+    from claimdesk.services import paper_claim_service
+
+    return _in_session(
+        ctx,
+        lambda s: paper_claim_service.render_claim_form(
+            s, settings=ctx.settings, claim_id=ctx.claim_id, username=who, form_date=date.today()
+        ),
+    )
+
+
+# function (module.name) → (roles that may call it, how to call it as ``who``)
+POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
+    "auth_service.list_users": (
+        frozenset({"admin"}),
+        lambda c, who: auth_service.list_users(c.engine, username=who),
+    ),
+    "auth_service.create_user": (
+        frozenset({"admin"}),
+        lambda c, who: auth_service.create_user(
+            c.engine,
+            username=who,
+            new_username=f"new-{who}-{next(_steps)}",
+            role="specialist",
+            password="long-enough-1",
+        ),
+    ),
+    "dashboard_service.read_queue_health": (
+        OVERSEERS,
+        lambda c, who: dashboard_service.read_queue_health(c.engine, username=who),
+    ),
+    "dashboard_service.read_kpis": (
+        OVERSEERS,
+        lambda c, who: dashboard_service.read_kpis(
+            c.engine, username=who, date_from=date(2026, 1, 1), date_to=date(2026, 12, 31)
+        ),
+    ),
+    "queue_service.list_queue": (
+        READERS,
+        lambda c, who: queue_service.list_queue(
+            c.engine, username=who, filters=queue_service.QueueFilters()
+        ),
+    ),
+    "queue_service.read_choices": (
+        READERS,
+        lambda c, who: queue_service.read_choices(c.engine, username=who),
+    ),
+    "queue_service.take_next_task": (
+        WORKERS,
+        lambda c, who: (c.task(), queue_service.take_next_task(c.engine, username=who)),
+    ),
+    "queue_service.claim": (
+        WORKERS,
+        lambda c, who: queue_service.claim(c.engine, username=who, task_id=c.task()),
+    ),
+    "queue_service.unclaim": (
+        WORKERS,
+        lambda c, who: queue_service.unclaim(
+            c.engine, username=who, task_id=c.task(claimed_by=who if who in WORKERS else "ann")
+        ),
+    ),
+    "queue_service.reassign": (
+        frozenset({"lead", "manager", "admin"}),  # a specialist cannot reassign
+        lambda c, who: queue_service.reassign(
+            c.engine, username=who, task_ids=[c.task()], to_username="bo"
+        ),
+    ),
+    "review_service.claim_task": (
+        WORKERS,
+        lambda c, who: _in_session(
+            c, lambda s: review_service.claim_task(session=s, task_id=c.task(), user=c.user(s, who))
+        ),
+    ),
+    "review_service.record_decision": (
+        WORKERS,
+        lambda c, who: _in_session(
+            c,
+            lambda s: review_service.record_decision(
+                session=s, task_id=c.task(), user=c.user(s, who), decision=DECISION
+            ),
+        ),
+    ),
+    "review_service.resolve_review": (
+        WORKERS,
+        lambda c, who: review_service.resolve_review(
+            c.engine, task_id=c.task(), username=who, decision=DECISION, resumer=_no_resume
+        ),
+    ),
+    "saved_view_service.save_view": (
+        READERS,
+        lambda c, who: saved_view_service.save_view(
+            c.engine,
+            username=who,
+            name=f"v{next(_steps)}",
+            filters=queue_service.QueueFilters(),
+            shared=False,
+        ),
+    ),
+    "saved_view_service.list_views": (
+        READERS,
+        lambda c, who: saved_view_service.list_views(c.engine, username=who),
+    ),
+    "saved_view_service.read_view": (
+        READERS,
+        lambda c, who: saved_view_service.read_view(c.engine, username=who, view_id=1),
+    ),
+    "task_view_service.read_task_view": (
+        READERS,
+        lambda c, who: task_view_service.read_task_view(c.engine, username=who, task_id=c.task()),
+    ),
+    "task_view_service.add_comment": (
+        frozenset({"specialist", "lead", "manager"}),  # the auditor does not comment
+        lambda c, who: task_view_service.add_comment(
+            c.engine, username=who, task_id=c.task(), body="called the payer"
+        ),
+    ),
+    "task_view_service.read_document": (
+        READERS,
+        lambda c, who: task_view_service.read_document(
+            c.engine, c.store, username=who, document_id=c.document_id
+        ),
+    ),
+    "task_view_service.attach_document": (
+        WORKERS,
+        lambda c, who: task_view_service.attach_document(
+            c.engine,
+            c.store,
+            username=who,
+            task_id=c.task(),
+            data=f"records {who}".encode(),
+            content_type="text/plain",
+        ),
+    ),
+    "task_view_service.submit_decision": (
+        WORKERS,
+        lambda c, who: task_view_service.submit_decision(
+            c.engine, username=who, task_id=c.task(), decision=DECISION, resumer=_no_resume
+        ),
+    ),
+    "paper_claim_service.render_claim_form": (READERS, _render_claim_form),
+}
+
+# Functions that take a user but are no role gate themselves, and why.
+NOT_GATES = {
+    "auth_service.authenticate": "signs in: checks the password, not a role",
+    "auth_service.load_active_user": "loads the caller for the gates above",
+    "auth_service.record_logout": "records the caller's own sign-out",
+    "review_service.get_user": "loads a user by name",
+    "saved_view_service.delete_view": "owner-only (checked in test_delete_view_is_owner_only)",
+}
+
+
+def _no_resume(run: str, ref: int) -> None:
+    raise AssertionError("no flow run waits on these tasks")
+
+
+def _gates() -> dict[str, str]:
+    """module.function of every public service function behind ``permissions.require``.
+
+    Found by reading the code: a function that calls ``require(``, or calls another
+    gate of its own module or of the services it imports.
+    """
+    functions: dict[str, str] = {}
+    for info in pkgutil.iter_modules(claimdesk.services.__path__):
+        if info.name == "permissions":
+            continue
+        module = importlib.import_module(f"claimdesk.services.{info.name}")
+        if "permissions import require" not in inspect.getsource(module):
+            continue
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if fn.__module__ == module.__name__ and not name.startswith("_"):
+                functions[f"{info.name}.{name}"] = inspect.getsource(fn)
+    gates = {name for name, source in functions.items() if re.search(r"\brequire\(", source)}
+    while True:  # through the functions they call
+        more = {
+            name
+            for name, source in functions.items()
+            if name not in gates
+            and any(re.search(rf"\b{g.split('.')[1]}\(", source) for g in gates)
+        }
+        if not more:
+            return {name: functions[name] for name in gates}
+        gates |= more
+
+
+def test_every_role_gated_service_function_has_a_row() -> None:
+    gates = set(_gates())
+    missing = gates - set(POLICY) - set(NOT_GATES)
+    assert not missing, f"add a POLICY row (roles allowed) for: {sorted(missing)}"
+    stale = set(POLICY) - gates
+    assert not stale, f"POLICY rows for functions that no longer check a role: {sorted(stale)}"
+
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
+    folder = tmp_path_factory.mktemp("matrix")
+    settings = Settings(_env_file=None, data_dir=folder)
+    engine = make_engine(settings)
+    upgrade_database(engine)
+    store = LocalDocumentStore(folder / "documents")
+    with session_scope(engine) as session:
+        for role in ROLES:
+            session.add(User(username=role, role=role, password_hash="x"))
+        session.add(User(username="gone", role="lead", password_hash="x", active=False))
+        session.add(User(username="ann", role="specialist", password_hash="x"))
+        session.add(User(username="bo", role="specialist", password_hash="x"))
+        claim = make_claim(session)
+        claim_id = claim.id or 0
+    task_id = Ctx(engine, store, settings, claim_id, 0).task()
+    document_id = task_view_service.attach_document(
+        engine, store, username="ann", task_id=task_id, data=b"ISA*x~", content_type="text/plain"
+    )
+    yield Ctx(engine, store, settings, claim_id, document_id)
+    engine.dispose()
+
+
+CASES = [(fn, role) for fn in POLICY for role in (*ROLES, "gone")]
+
+
+@pytest.mark.parametrize(("function", "who"), CASES, ids=[f"{f}-{r}" for f, r in CASES])
+def test_role_matrix(ctx: Ctx, function: str, who: str) -> None:
+    allowed, call = POLICY[function]
+    if who != "gone" and who in allowed:
+        try:
+            call(ctx, who)
+        except PermissionDenied as exc:
+            pytest.fail(f"{who} may {function} but was refused: {exc}")
+        except ClaimdeskError:
+            pass  # past the gate (e.g. a claim without the data a form needs)
+    else:
+        with pytest.raises(PermissionDenied):
+            call(ctx, who)
+
+
+def test_specialist_cannot_resolve_a_task_claimed_by_someone_else(ctx: Ctx) -> None:
+    task_id = ctx.task(claimed_by="ann")
+    with pytest.raises(ReviewConflict, match="claimed by someone else"):
+        review_service.resolve_review(
+            ctx.engine, task_id=task_id, username="bo", decision=DECISION, resumer=_no_resume
+        )
+    with pytest.raises(PermissionDenied):
+        queue_service.unclaim(ctx.engine, username="bo", task_id=task_id)
+    # A lead may (it is the lead's job to unblock); the task is then resolved once.
+    outcome = review_service.resolve_review(
+        ctx.engine, task_id=task_id, username="lead", decision=DECISION, resumer=_no_resume
+    )
+    assert outcome.decision_id > 0
+
+
+def test_delete_view_is_owner_only(ctx: Ctx) -> None:
+    view_id = saved_view_service.save_view(
+        ctx.engine,
+        username="ann",
+        name="mine",
+        filters=queue_service.QueueFilters(),
+        shared=True,
+    )
+    for other in ("bo", "lead", "manager", "admin", "auditor"):
+        with pytest.raises(PermissionDenied):
+            saved_view_service.delete_view(ctx.engine, username=other, view_id=view_id)
+    saved_view_service.delete_view(ctx.engine, username="ann", view_id=view_id)
+
+
+def test_policy_table_reads_like_the_brief() -> None:
+    """The policy the matrix enforces (independent of ``ROLE_ACTIONS``): spot checks."""
+    writes = [f for f, (roles, _) in POLICY.items() if "auditor" not in roles]
+    assert "review_service.resolve_review" in writes and "queue_service.reassign" in writes
+    assert "specialist" not in POLICY["queue_service.reassign"][0]
+    assert POLICY["auth_service.create_user"][0] == {"admin"}
