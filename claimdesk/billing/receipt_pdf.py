@@ -33,7 +33,7 @@ def _text(value: str) -> str:
 
 
 def render_receipt(facts: ReceiptFacts) -> bytes:
-    pdf = FPDF(format="A5")
+    pdf = FPDF(format=(148, 210))  # A5, in millimetres
     pdf.set_title(_text(f"Receipt {facts.receipt_number}"))
     pdf.set_creator("claimdesk")
     day = facts.received_on
