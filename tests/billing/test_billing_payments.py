@@ -142,7 +142,9 @@ def test_missed_installment_becomes_a_review_task_and_a_reschedule_is_applied(
         user=user,
         decision={"action": "reschedule", "new_due_date": "2026-12-15"},
     )
-    outcome = apply_recorded_decision(session=session, task_id=task_id, decision_id=decision.id or 0)
+    outcome = apply_recorded_decision(
+        session=session, task_id=task_id, decision_id=decision.id or 0
+    )
     assert outcome == "installment_rescheduled"
     second = session.exec(
         select(PaymentPlanInstallment).where(

@@ -58,9 +58,7 @@ def test_statement_shows_each_claim_in_the_payers_words_and_the_amount_due(
         assert needed in text, needed
     assert (tmp_path / "out" / "statement-p1.png").stat().st_size > 1000
     lines = session.exec(
-        select(PatientStatementLine).where(
-            PatientStatementLine.statement_id == result.statement_id
-        )
+        select(PatientStatementLine).where(PatientStatementLine.statement_id == result.statement_id)
     ).all()
     assert {(line.deductible, line.coinsurance, line.copay) for line in lines} == {
         (Decimal("30.00"), Decimal("10.00"), Decimal("10.00")),
@@ -95,6 +93,4 @@ def test_statement_listing_is_refused_to_a_disabled_user_and_audited_for_others(
     with pytest.raises(PermissionDenied):
         list_statements(session, user=disabled)
     assert list_statements(session, user=make_user(session, role="auditor")) == []
-    assert session.exec(
-        select(AuditEvent).where(AuditEvent.action == "statements.viewed")
-    ).first()
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "statements.viewed")).first()
