@@ -120,7 +120,7 @@ class FormCanvas:
         pdf = self.pdf
         pdf.set_font(DATA_FONT, size=size)
         pdf.set_text_color(*INK)
-        pdf.text(x, y, latin1(text))
+        pdf.text(x, y, latin1(text.upper()))  # capitals, as forms read by OCR want them
 
     def data_right(self, right: float, y: float, text: str) -> None:
         self.data(right - len(text) * CHAR_MM, y, text)

@@ -250,6 +250,7 @@ def facts_from_claim(
         total_charge=claim.total_charge,
         amount_paid=sum(paid, Decimal(0)) if paid else None,
         physician_signature=SIGNATURE_ON_FILE if claim.provider_signature == "Y" else "",
-        service_facility=service_facility or billing_block.model_copy(update={"phone": ""}),
+        service_facility=service_facility
+        or billing_block.model_copy(update={"phone": "", "other_id": ""}),
         billing_provider=billing_block,
     )
