@@ -6,14 +6,19 @@ import typer
 
 from claimdesk.cli import (
     audit_cmd,
+    balances_cmd,
     claims_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
+    deposits_cmd,
     kpis_cmd,
     payer_sim_cmd,
+    payments_cmd,
+    refunds_cmd,
     review_cmd,
     run_cmd,
+    statements_cmd,
     up_cmd,
     users_cmd,
     x12_cmd,
@@ -37,6 +42,11 @@ app.add_typer(review_cmd.app, name="review")
 app.add_typer(claims_cmd.app, name="claims")
 app.add_typer(run_cmd.app, name="run")
 app.command("kpis")(kpis_cmd.kpis)
+app.add_typer(statements_cmd.app, name="statements")
+app.add_typer(payments_cmd.app, name="payments")
+app.add_typer(deposits_cmd.app, name="deposits")
+app.add_typer(refunds_cmd.app, name="refunds")
+app.add_typer(balances_cmd.app, name="balances")
 
 
 if __name__ == "__main__":
