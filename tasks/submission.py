@@ -12,6 +12,7 @@ from sqlmodel import Session
 from claimdesk.clock import today
 from claimdesk.services.acknowledgement_service import retrieve_acknowledgements
 from claimdesk.services.gateway_factory import payer_limit_name
+from claimdesk.services.paper_claim_service import print_paper_claims
 from claimdesk.services.submission_service import (
     build_batches,
     mark_sent_claims,
@@ -35,7 +36,11 @@ def scrub_claims(limit: int) -> dict[str, Any]:
 @task(cache_policy=NO_CACHE)
 @phi_safe
 def build_interchanges(batch_size: int) -> list[int]:
-    """Every interchange waiting to go: the ones built now and any a crash left unsent."""
+    """Every interchange waiting to go: the ones built now and any a crash left unsent.
+
+    Claims of paper payers are printed (CMS-1500) and marked sent here instead.
+    """
+    print_paper_claims(engine(), get_settings(), today=today(get_settings()))
     build_batches(engine(), get_settings(), batch_size=batch_size)
     with Session(engine()) as session:
         return unsent_submissions(session)

@@ -22,6 +22,7 @@ from claimdesk.rules import DEFAULT_PACK, run_rules
 from claimdesk.services.claim_data_service import build_claim_batch
 from claimdesk.services.claim_snapshot import build_claim_snapshot
 from claimdesk.services.gateway_factory import client_for
+from claimdesk.services.paper_claim_service import paper_payer_ids
 from claimdesk.services.review_service import ensure_review_task
 from claimdesk.settings import Settings
 from claimdesk.x12 import write_837
@@ -138,6 +139,9 @@ def queued_batches(
     )
     if payer_id is not None:
         query = query.where(Claim.payer_id == payer_id)
+    paper = paper_payer_ids(session)  # billed on a CMS-1500 instead (paper_claim_service)
+    if paper:
+        query = query.where(col(Claim.payer_id).not_in(paper))
     groups: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
     for claim_id, version, claim_payer, kind in session.exec(query).all():
         groups[(claim_payer, kind)].append((claim_id or 0, version))
