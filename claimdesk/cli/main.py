@@ -13,6 +13,7 @@ from claimdesk.cli import (
     demo_cmd,
     deposits_cmd,
     kpis_cmd,
+    paper_cmd,
     payer_sim_cmd,
     payments_cmd,
     refunds_cmd,
@@ -42,6 +43,7 @@ app.add_typer(review_cmd.app, name="review")
 app.add_typer(claims_cmd.app, name="claims")
 app.add_typer(run_cmd.app, name="run")
 app.command("kpis")(kpis_cmd.kpis)
+app.add_typer(paper_cmd.app, name="paper")
 app.add_typer(statements_cmd.app, name="statements")
 app.add_typer(payments_cmd.app, name="payments")
 app.add_typer(deposits_cmd.app, name="deposits")

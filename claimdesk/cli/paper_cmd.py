@@ -1,0 +1,173 @@
+"""`claimdesk paper`: CMS-1500 forms for payers billed on paper, and paper EOBs posted by hand.
+
+A payer is billed on paper when its ``connectivity`` JSON has
+``"submission_channel": "paper"``. The EOB file's JSON shape is documented in
+``claimdesk.paper.eob_entry`` (and by ``claimdesk paper post-eob --help``).
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from claimdesk.cli._context import cli_session, load_settings, open_engine
+from claimdesk.cli._utilities import exit_with_error, print_json
+from claimdesk.clock import today
+from claimdesk.documents import make_document_store
+from claimdesk.errors import ClaimdeskError
+from claimdesk.services.paper_claim_service import (
+    PrintedClaim,
+    print_paper_claims,
+    render_claim_form,
+)
+from claimdesk.services.paper_eob_service import submit_paper_eob
+from claimdesk.settings import Settings
+from models import Document
+
+app = typer.Typer(help="Paper claims (CMS-1500) and paper EOBs.", no_args_is_help=True)
+
+
+@app.command("cms1500")
+def cms1500(
+    claim_id: Annotated[int, typer.Argument(help="The claim's id.")],
+    user: Annotated[str, typer.Option("--user", help="Who is looking (a claimdesk user).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="PDF file to write; default cms1500-<id>.pdf.")
+    ] = None,
+) -> None:
+    """Fill one claim's CMS-1500 (any status; nothing is sent or stored). Audited."""
+    settings = load_settings()
+    target = out or Path(f"cms1500-{claim_id}.pdf")
+    try:
+        with cli_session() as session:
+            data = render_claim_form(
+                session,
+                settings=settings,
+                claim_id=claim_id,
+                username=user,
+                form_date=today(settings),
+            )
+        target.write_bytes(data)
+    except (ClaimdeskError, OSError) as exc:
+        exit_with_error(exc)
+    typer.echo(f"wrote {target} ({len(data)} bytes)")
+
+
+@app.command("print")
+def print_claims(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write each form to this folder.")
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", help="Who prints (recorded in the audit trail).")
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Print every queued claim of a paper payer: store its CMS-1500 and mark it sent."""
+    settings = load_settings()
+    engine = open_engine()
+    try:
+        run = print_paper_claims(
+            engine,
+            settings,
+            today=today(settings),
+            actor=user or f"cli:{getpass.getuser()}",
+        )
+        written = _write_forms(engine, settings, run.printed, out) if out else []
+    except (ClaimdeskError, OSError) as exc:
+        exit_with_error(exc)
+    finally:
+        engine.dispose()
+    result = {
+        "printed": [
+            {"claim_id": p.claim_id, "version": p.version, "document_id": p.document_id}
+            for p in run.printed
+        ],
+        "unsupported_claim_ids": run.unsupported_claim_ids,
+        "failed_claim_ids": run.failed_claim_ids,
+        "files": [str(path) for path in written],
+    }
+    if json_output:
+        print_json(result)
+        return
+    typer.echo(f"printed {len(run.printed)} claim(s)" + (f" into {out}" if out else ""))
+    if run.unsupported_claim_ids:
+        typer.echo(f"institutional (no UB-04 yet), left queued: {run.unsupported_claim_ids}")
+    if run.failed_claim_ids:
+        typer.echo(f"could not be filled (see `claimdesk paper cms1500`): {run.failed_claim_ids}")
+
+
+def _write_forms(
+    engine: Engine, settings: Settings, printed: Sequence[PrintedClaim], folder: Path
+) -> list[Path]:
+    """The stored PDFs, read back from the document store (so what is written is what is kept)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    store = make_document_store(settings)
+    paths = []
+    with Session(engine) as session:
+        for item in printed:
+            document = session.get(Document, item.document_id)
+            assert document is not None
+            path = folder / f"cms1500-{item.claim_id}-v{item.version}.pdf"
+            path.write_bytes(store.get(document.storage_key, sha256=document.sha256))
+            paths.append(path)
+    return paths
+
+
+@app.command("post-eob")
+def post_eob(
+    file: Annotated[Path, typer.Argument(help="The EOB as JSON (see below).")],
+    user: Annotated[str, typer.Option("--user", help="Who posts (specialist, lead, manager).")],
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Post a paper EOB typed as JSON, through the same path as an 835.
+
+    \b
+    {"payer_id": 3, "check_number": "CHK20261120", "payment_method": "CHK",
+     "payment_date": "2026-11-20", "total": "140.00",
+     "claims": [{"claim_id": 42, "paid": "140.00", "patient_responsibility": "30.00",
+                 "payer_claim_number": "PCLM77",
+                 "lines": [{"line_number": 1, "paid": "140.00",
+                            "adjustments": [{"group": "CO", "carc": "45", "amount": "30.00"},
+                                            {"group": "PR", "carc": "2", "amount": "30.00"}],
+                            "remark_codes": []}]}]}
+
+    payer_id is the payer's database id; payment_method CHK or ACH (EFT); amounts
+    are strings with two decimals. Each line: charge = paid + adjustments; the
+    total = the sum paid. Group codes CO PR OA PI CR; CARCs from the routing table.
+    """
+    settings = load_settings()
+    engine = open_engine()
+    try:
+        data = file.read_bytes()
+        report = submit_paper_eob(
+            engine, username=user, data=data, store=make_document_store(settings)
+        )
+    except (ClaimdeskError, OSError) as exc:
+        exit_with_error(exc)
+    finally:
+        engine.dispose()
+    result = {
+        "document_id": report.document_id,
+        "remittance_ids": list(report.remittance_ids),
+        "outcomes": list(report.outcomes),
+        "claim_ids": list(report.claim_ids),
+        "denial_ids": list(report.denial_ids),
+        "secondary_claim_ids": list(report.secondary_claim_ids),
+        "task_ids": list(report.task_ids),
+    }
+    if json_output:
+        print_json(result)
+        return
+    outcome = ", ".join(report.outcomes)
+    typer.echo(f"{outcome}: remittance {result['remittance_ids']}, claims {result['claim_ids']}")
+    if report.denial_ids:
+        typer.echo(f"denials to work: {result['denial_ids']}")
+    if report.secondary_claim_ids:
+        typer.echo(f"billed to the secondary payer: {result['secondary_claim_ids']}")
