@@ -405,8 +405,28 @@ def write_off_denial(session: Session, denial: Denial, *, actor: str, today: dat
     _post_denial_move(session, denial, claim, "write_off", source, "written_off", today)
     denial.status = "written_off"
     session.add(denial)
-    if claim.status == "denied" and claim_balance(session, claim.id or 0).open_balance == 0:
+    session.flush()
+    if claim.status != "denied" or _open_denials(session, claim.id or 0):
+        return
+    balance = claim_balance(session, claim.id or 0)
+    if balance.open_balance == 0:
         move_claim(session, claim, "written_off", actor, "denial_written_off")
+    elif balance.insurance_balance == 0:
+        # The payer's part is settled; what is left is the patient's (deductible, coinsurance).
+        move_claim(session, claim, "billed_patient", actor, "denial_written_off_patient_owes")
+
+
+def _open_denials(session: Session, claim_id: int) -> list[int]:
+    return [
+        d
+        for d in session.exec(
+            select(Denial.id).where(
+                Denial.claim_id == claim_id,
+                col(Denial.status).in_(("open", "write_off_pending")),
+            )
+        ).all()
+        if d is not None
+    ]
 
 
 def _post_denial_move(

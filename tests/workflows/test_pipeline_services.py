@@ -1,0 +1,244 @@
+"""Workflows II through the service layer, against the real simulator process.
+
+The same steps the flows take, called directly (no Prefect): 30 demo claims are
+submitted, their status polled, their 835s posted; each denial is walked to its
+end the way the ``appeal`` run walks it (``next_denial_step``), decisions going
+through ``resolve_review``; appeals with records are overturned by the payer and
+paid in a later 835. The Prefect-driven variant is tests/e2e/test_workflows_ii_e2e.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from claimdesk.clock import now, today
+from claimdesk.db import make_engine, session_scope
+from claimdesk.demo.generate import generate_demo_practice
+from claimdesk.demo.sim_config import sim_config_from_database
+from claimdesk.documents import DocumentStore, make_document_store
+from claimdesk.migrate import upgrade_database
+from claimdesk.payer_sim.testing import start_payer_sim, stop_payer_sim
+from claimdesk.services.acknowledgement_service import retrieve_acknowledgements
+from claimdesk.services.appeal_workflow_service import (
+    next_denial_step,
+    send_appeal,
+    track_appeal_outcomes,
+)
+from claimdesk.services.decision_service import apply_recorded_decision
+from claimdesk.services.ledger_service import check_all_ledger_identities
+from claimdesk.services.remittance_retrieval_service import retrieve_remittances
+from claimdesk.services.review_service import resolve_review
+from claimdesk.services.status_service import claims_due, poll_claims
+from claimdesk.services.submission_service import (
+    build_batches,
+    mark_sent_claims,
+    scrub_ready_claims,
+    send_built_submission,
+    unsent_submissions,
+)
+from claimdesk.settings import Settings
+from models import (
+    Appeal,
+    Claim,
+    ClaimPayment,
+    Coverage,
+    Denial,
+    Payer,
+    ReviewTask,
+    StatusCheck,
+    User,
+)
+from models.crud import set_claim_status
+from tests.workflows.decide import decide
+
+pytestmark = pytest.mark.slow
+# Where a claim may rest once the payer has answered and people have worked it.
+SETTLED = {
+    "paid",
+    "partially_paid",
+    "written_off",
+    "billed_patient",
+    "billed_secondary",
+    "appealed",
+}
+# Where a walked denial ends (``next_denial_step``'s outcome).
+DENIAL_ENDS = {"appeal_sent", "overturned", "corrected", "closed", "write_off_pending"}
+
+
+@dataclass
+class World:
+    engine: Engine
+    settings: Settings
+    store: DocumentStore
+    sim: str
+
+    def advance(self, days: int) -> None:
+        httpx.post(f"{self.sim}/admin/clock/advance", json={"days": days}, timeout=10)
+
+    def work(self, task_id: int) -> str:
+        """Decide as a specialist (a lead for approvals), then apply it as the run would."""
+        with Session(self.engine) as session:
+            task = session.get(ReviewTask, task_id)
+            assert task is not None
+        user = "lee" if task.kind == "write_off_approval" else "sam"
+        outcome = resolve_review(
+            self.engine,
+            task_id=task_id,
+            username=user,
+            decision=decide(task, self.engine, self.store),
+            resumer=lambda _run, _decision: None,
+        )
+        with session_scope(self.engine) as session:
+            return apply_recorded_decision(
+                session=session, task_id=task_id, decision_id=outcome.decision_id
+            )
+
+    def walk(self, denial_id: int) -> str:
+        """What the ``appeal`` flow does, without the pauses."""
+        for _ in range(20):
+            with session_scope(self.engine) as session:
+                step = next_denial_step(
+                    session, denial_id, store=self.store, today=today(self.settings)
+                )
+            if step.kind == "done":
+                return step.outcome
+            if step.kind == "send":
+                send_appeal(self.engine, self.settings, step.appeal_id or 0, self.store)
+            else:
+                self.work(step.task_id or 0)
+        raise AssertionError(f"denial {denial_id} never settled")
+
+    def submit(self) -> None:
+        scrubbed = scrub_ready_claims(self.engine, today=today(self.settings))
+        for task_id in scrubbed.review_task_ids:
+            self.work(task_id)
+        build_batches(self.engine, self.settings)
+        with Session(self.engine) as session:
+            waiting = unsent_submissions(session)
+        for submission_id in waiting:
+            send_built_submission(self.engine, self.settings, submission_id)
+        mark_sent_claims(self.engine)
+        retrieve_acknowledgements(self.engine, self.settings)
+
+    def poll(self) -> list[int]:
+        """Status of every claim due a check; the denials an upheld appeal reopened."""
+        reopened = []
+        with Session(self.engine) as session:
+            payers = session.exec(select(Payer)).all()
+        for payer in payers:
+            with Session(self.engine) as session:
+                due = claims_due(session, payer=payer, now=now(self.settings))
+            run = poll_claims(
+                self.engine,
+                self.settings,
+                payer.id or 0,
+                due,
+                now=now(self.settings),
+                today=today(self.settings),
+            )
+            for task_id in run.review_task_ids:
+                self.work(task_id)
+            outcomes = track_appeal_outcomes(self.engine, self.settings, payer.id or 0)
+            reopened += [denial for denial, _ in outcomes.reopened]
+        return reopened
+
+
+@pytest.fixture(scope="module")
+def world(databases, tmp_path_factory) -> Iterator[World]:  # type: ignore[no-untyped-def]
+    tmp = tmp_path_factory.mktemp("workflows-ii")
+    base = databases.settings("sqlite", tmp)
+    engine = make_engine(base)
+    upgrade_database(engine)
+    start = datetime.now(UTC).date()
+    with session_scope(engine) as session:
+        generate_demo_practice(session, claims=30, seed=42, today=start, patients=30)
+        for name, role in (("sam", "specialist"), ("lee", "lead")):
+            session.add(User(username=name, role=role, password_hash="unused-in-this-test"))
+        for coverage in session.exec(select(Coverage)).all():
+            coverage.effective_to = None  # eligibility is Workflows I's business, not this test's
+            session.add(coverage)
+        for claim in session.exec(select(Claim)).all():
+            set_claim_status(session=session, claim=claim, status="ready", actor="test")
+        config = sim_config_from_database(session, clock_start=start)
+    url, process = start_payer_sim(tmp, seed=3, config=config)
+    settings = base.model_copy(update={"payer_sim_url": f"{url}/core", "clock_source": "payer_sim"})
+    try:
+        yield World(engine, settings, make_document_store(settings), url)
+    finally:
+        stop_payer_sim(process)
+        engine.dispose()
+
+
+def test_claims_are_followed_until_paid_written_off_billed_or_in_appeal(world: World) -> None:
+    world.submit()
+    with Session(world.engine) as session:
+        sent = session.exec(select(Claim.id).where(Claim.status == "accepted")).all()
+    assert len(sent) >= 25
+
+    # Status polling: a 276 per accepted claim; the simulator has not adjudicated yet.
+    world.poll()
+    with Session(world.engine) as session:
+        checks = session.exec(select(StatusCheck)).all()
+    assert {c.claim_id for c in checks} >= set(sent)
+    assert {(c.category_code, c.status_code) for c in checks} == {("A2", "20")}
+    world.poll()  # within each payer's interval: nothing is asked twice
+    with Session(world.engine) as session:
+        assert len(session.exec(select(StatusCheck)).all()) == len(checks)
+
+    worked: dict[int, str] = {}
+    for _round in range(8):
+        world.advance(3)
+        for denial_id in world.poll():
+            worked[denial_id] = world.walk(denial_id)
+        posted = retrieve_remittances(world.engine, world.settings)
+        for task_id in posted.review_task_ids:
+            world.work(task_id)
+        for denial_id in posted.denial_ids:
+            worked[denial_id] = world.walk(denial_id)
+        world.submit()  # secondaries and corrected claims go out like any other
+        with Session(world.engine) as session:
+            statuses = {c.id: c.status for c in session.exec(select(Claim)).all()}
+            pending_appeals = session.exec(
+                select(Appeal).where(Appeal.outcome == "pending", col(Appeal.channel) != "mail")
+            ).all()
+        if set(statuses.values()) <= SETTLED and not pending_appeals:
+            break
+
+    assert set(statuses.values()) <= SETTLED, statuses
+    with Session(world.engine) as session:
+        denials = session.exec(select(Denial)).all()
+        appeals = session.exec(select(Appeal)).all()
+        assert check_all_ledger_identities(session) == []
+    assert denials, "the demo practice's claims hit no denial at all"
+    reasons = {d.reason_code for d in denials}
+    assert reasons & {"50", "197"}, reasons  # appealable with records
+    assert {d.status for d in denials} <= {
+        "appealed",
+        "written_off",
+        "billed_patient",
+        "billed_secondary",
+        "closed",
+        "corrected",
+    }
+    overturned = [a for a in appeals if a.outcome == "overturned"]
+    assert overturned, [(a.channel, a.outcome) for a in appeals]
+    for appeal in overturned:
+        # The payer reversed its denial and adjudicated again in a later 835 (CLP02 22, then
+        # the new processing; a deductible may leave it unpaid, a secondary may owe the rest).
+        assert statuses[appeal.claim_id] in ("paid", "partially_paid", "billed_secondary")
+        assert appeal.payer_appeal_id and appeal.letter_document_id
+        with Session(world.engine) as session:
+            codes = session.exec(
+                select(ClaimPayment.status_code)
+                .where(ClaimPayment.claim_id == appeal.claim_id)
+                .order_by(col(ClaimPayment.id))
+            ).all()
+        assert "22" in codes and codes[-1] != "22", codes
+    assert all(outcome in SETTLED | DENIAL_ENDS for outcome in worked.values()), worked
