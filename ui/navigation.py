@@ -28,7 +28,11 @@ DASHBOARD = PageSpec(
     "pages/dashboard_page.py", "Dashboard", "dashboard", ":material/monitoring:", "dashboard.view"
 )
 USERS = PageSpec("pages/users_page.py", "Users", "users", ":material/group:", "user.manage")
-ALL_PAGES = (QUEUE, TASK, REASSIGN, DASHBOARD, USERS)
+# Posting money by hand: the roles that may comment on tasks (specialist, lead, manager).
+PAPER_EOB = PageSpec(
+    "pages/paper_eob_page.py", "Paper EOB", "paper-eob", ":material/receipt:", "task.comment"
+)
+ALL_PAGES = (QUEUE, TASK, REASSIGN, DASHBOARD, USERS, PAPER_EOB)
 # Managers open on the dashboard; everyone else on the queue.
 _FIRST = {"manager": DASHBOARD}
 
