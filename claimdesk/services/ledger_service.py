@@ -237,7 +237,15 @@ def check_ledger_identity(session: Session, claim_id: int) -> bool:
             ),
         )
     ).one()
-    return (posted or ZERO) == balance.paid_by_payers
+    # Money sent back to a payer (a refund of an overpayment) is on the ledger, not in any 835.
+    refunded = session.exec(
+        select(type_coerce(func.sum(LedgerEntry.amount), Money)).where(
+            LedgerEntry.claim_id == account,
+            LedgerEntry.kind == "payment",
+            col(LedgerEntry.source_key).startswith("refund:"),
+        )
+    ).one()
+    return (posted or ZERO) + (refunded or ZERO) == balance.paid_by_payers
 
 
 def _cob_claim_ids(session: Session, account: int) -> list[int]:

@@ -40,6 +40,11 @@ ALL_KINDS = (
     "status",
     "remittance",
     "write_off_approval",
+    "refund",
+    "payment_plan",
+    "collections",
+    "deposit",
+    "deposit_missing",
 )
 # The queues each working role covers; the others see every queue (read-only or to manage).
 ROLE_KINDS: dict[str, tuple[str, ...]] = {
@@ -51,6 +56,10 @@ ROLE_KINDS: dict[str, tuple[str, ...]] = {
         "appeal_send",
         "status",
         "remittance",
+        "payment_plan",
+        "collections",
+        "deposit",
+        "deposit_missing",
     ),
     "lead": ALL_KINDS,
 }

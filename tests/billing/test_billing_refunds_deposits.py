@@ -16,7 +16,11 @@ from claimdesk.services.deposit_service import (
     match_deposits,
     matched_totals,
 )
-from claimdesk.services.ledger_service import check_all_ledger_identities, claim_balance
+from claimdesk.services.ledger_service import (
+    check_all_ledger_identities,
+    check_ledger_identity,
+    claim_balance,
+)
 from claimdesk.services.patient_kpi_service import compute_patient_kpis
 from claimdesk.services.patient_payment_service import post_patient_payment
 from claimdesk.services.refund_service import find_credit_balances, list_refunds
@@ -100,10 +104,11 @@ def test_a_medicare_overpayment_carries_the_60_day_deadline_from_identification(
     )  # fmt: skip
     apply_recorded_decision(session=session, task_id=task.id or 0, decision_id=decision.id or 0)
     balance = claim_balance(session, claim.id or 0)
-    # Refunded as a signed reversal: payments, charge and balance agree again. (The 835
-    # cross-check in check_ledger_identity does not know refunds yet: see the report.)
+    # Refunded as a signed reversal: payments, charge and balance agree again, and the
+    # ledger still agrees with the 835s once the money sent back is counted.
     assert balance.open_balance == 0 and balance.identity_holds()
     assert balance.paid_by_payers == Decimal("100.00")
+    assert check_ledger_identity(session, claim.id or 0)
 
 
 CSV = (
