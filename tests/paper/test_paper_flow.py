@@ -17,6 +17,7 @@ from claimdesk.services.paper_eob_service import submit_paper_eob
 from claimdesk.services.submission_service import queued_batches
 from claimdesk.settings import Settings
 from models import AuditEvent, Claim, ClaimPayment, Document, DocumentLink, Remittance
+from models.crud import set_claim_status
 from tests.factories import make_claim
 from tests.paper.conftest import TODAY, make_paper_world, make_user, paper_claim
 
@@ -131,26 +132,15 @@ def test_paper_claim_prints_sends_and_is_paid_from_a_paper_eob(fresh_settings: S
     assert again.outcomes == ("duplicate",)
     with Session(engine) as session:
         assert len(session.exec(select(ClaimPayment)).all()) == 1
-    engine.dispose()
 
-
-def test_a_corrected_paper_claim_is_printed_again_as_a_new_version(
-    fresh_settings: Settings,
-) -> None:
-    engine = make_engine(fresh_settings)
-    upgrade_database(engine)
-    store = make_document_store(fresh_settings)
+    # A corrected claim (version 2, frequency 7) goes out again, on a new form.
     with session_scope(engine) as session:
-        world = make_paper_world(session)
-        claim_id = paper_claim(session, world, lines=1).id or 0
-    (first,) = print_paper_claims(engine, fresh_settings, today=TODAY, store=store).printed
-    with session_scope(engine) as session:
-        claim = session.get(Claim, claim_id)
-        assert claim is not None
-        claim.version, claim.status = 2, "queued"
-        claim.frequency_code, claim.original_payer_claim_number = "7", "PM-1"
-        session.add(claim)
-    (second,) = print_paper_claims(engine, fresh_settings, today=TODAY, store=store).printed
+        corrected = session.get(Claim, claim_id)
+        assert corrected is not None
+        corrected.version, corrected.frequency_code = 2, "7"
+        corrected.original_payer_claim_number = "PM-884"
+        set_claim_status(session=session, claim=corrected, status="queued", actor="test")
+    (second,) = print_paper_claims(engine, settings, today=TODAY, store=store).printed
     assert (second.claim_id, second.version) == (claim_id, 2)
-    assert second.document_id != first.document_id
+    assert second.document_id != run.printed[0].document_id
     engine.dispose()
