@@ -85,6 +85,7 @@ class PayerConfig(BaseModel):
     def from_payer(cls, payer: Payer, settings: Settings) -> PayerConfig:
         """The config of ``payer`` with the settings' defaults filled in."""
         conn: dict[str, Any] = dict(payer.connectivity or {})
+        conn.pop("submission_channel", None)  # paper or electronic claims: not a call setting
         endpoint = str(conn.pop("endpoint", None) or settings.payer_sim_url)
         data: dict[str, Any] = {
             "payer_id": payer.payer_id,

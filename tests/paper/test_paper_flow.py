@@ -144,3 +144,15 @@ def test_paper_claim_prints_sends_and_is_paid_from_a_paper_eob(fresh_settings: S
     assert (second.claim_id, second.version) == (claim_id, 2)
     assert second.document_id != run.printed[0].document_id
     engine.dispose()
+
+
+def test_a_paper_payer_s_connectivity_still_makes_a_gateway_config() -> None:
+    """Pickup flows build a client for every payer: the paper marker must not break them."""
+    from claimdesk.gateway.payer_config import PayerConfig
+    from models import Payer
+
+    payer = Payer(
+        name="Paper Only", payer_id="PAPER1", connectivity={"submission_channel": "paper"}
+    )
+    config = PayerConfig.from_payer(payer, Settings(_env_file=None))
+    assert config.payer_id == "PAPER1"
