@@ -18,7 +18,9 @@ from models.types import utcnow
 # The dashboard must stay responsive when Prefect is slow: give up quickly.
 _TIMEOUT_S = 3.0
 # Enough runs for a day's chart on a busy office; older ones are in the Prefect UI.
-_MAX_RUNS = 500
+_MAX_RUNS = 600
+# The most runs the Prefect API returns per request (it refuses a larger limit).
+_PAGE = 200
 
 
 class PrefectUnavailable(ClaimdeskError):
@@ -55,15 +57,21 @@ def read_flow_runs(
         with httpx.Client(
             base_url=prefect_api_url.rstrip("/") + "/", timeout=_TIMEOUT_S, transport=transport
         ) as client:
-            runs = _post(
-                client,
-                "flow_runs/filter",
-                {
-                    "flow_runs": {"expected_start_time": {"after_": since}},
-                    "sort": "EXPECTED_START_TIME_DESC",
-                    "limit": _MAX_RUNS,
-                },
-            )
+            runs: list[dict[str, object]] = []
+            for offset in range(0, _MAX_RUNS, _PAGE):
+                page = _post(
+                    client,
+                    "flow_runs/filter",
+                    {
+                        "flow_runs": {"expected_start_time": {"after_": since}},
+                        "sort": "EXPECTED_START_TIME_DESC",
+                        "limit": _PAGE,
+                        "offset": offset,
+                    },
+                )
+                runs.extend(page)
+                if len(page) < _PAGE:
+                    break
             deployments = {
                 str(d["id"]): str(d.get("name", "?"))
                 for d in _post(client, "deployments/filter", {"limit": 200})
@@ -89,6 +97,26 @@ def read_flow_runs(
             )
         )
     return summaries
+
+
+def read_flow_run_state(
+    prefect_api_url: str | None, flow_run_id: str, *, transport: httpx.BaseTransport | None = None
+) -> str:
+    """One run's state name (e.g. Suspended, Running, Completed), for the task page."""
+    if not prefect_api_url:
+        raise PrefectUnavailable("no Prefect API configured (CLAIMDESK_PREFECT_API_URL)")
+    try:
+        with httpx.Client(
+            base_url=prefect_api_url.rstrip("/") + "/", timeout=_TIMEOUT_S, transport=transport
+        ) as client:
+            response = client.get(f"flow_runs/{flow_run_id}")
+            response.raise_for_status()
+            state = response.json().get("state") or {}
+    except (httpx.HTTPError, ValueError) as exc:
+        raise PrefectUnavailable(
+            f"the Prefect API at {prefect_api_url} did not answer ({type(exc).__name__})"
+        ) from exc
+    return str(state.get("name") or state.get("type") or "unknown")
 
 
 def needs_attention(runs: list[FlowRunSummary]) -> dict[str, list[FlowRunSummary]]:

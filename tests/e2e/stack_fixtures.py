@@ -55,6 +55,18 @@ def flow_run_state(flow_run_id: str) -> str:
     return asyncio.run(read())
 
 
+def flow_run_history(flow_run_id: str) -> list[str]:
+    """The names of every state the run has been in, oldest first (Suspended, Running, ...)."""
+    from prefect.client.orchestration import get_client
+
+    async def read() -> list[str]:
+        async with get_client() as client:
+            states = await client.read_flow_run_states(UUID(flow_run_id))
+            return [s.name or s.type.value for s in sorted(states, key=lambda s: s.timestamp)]
+
+    return asyncio.run(read())
+
+
 def wait_until(
     predicate: Callable[[], bool], *, timeout: float, what: str, every: float = 1.0
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError, ReviewConflict
-from claimdesk.services import queue_service, task_view_service
+from claimdesk.services import flow_run_service, queue_service, task_view_service
 from ui.components import auth, decision_form
 from ui.deps import get_document_store, get_engine, get_resumer, get_settings
 from ui.navigation import QUEUE
@@ -34,7 +34,16 @@ except ClaimdeskError as exc:
 task, claim = view.task, view.claim
 st.title(f"Task {task_id} · {task.kind}")
 due = f"{task.due_at:%Y-%m-%d %H:%M} UTC" if task.due_at else "no deadline"
-flow_link = f" · [flow run]({view.flow_run_url})" if view.flow_run_url else ""
+flow_link = ""
+if view.flow_run_url and task.flow_run_id:
+    # The run's state from Prefect: a person sees it suspended, then resumed and completed.
+    try:
+        run_state = flow_run_service.read_flow_run_state(
+            get_settings().prefect_api_url, task.flow_run_id
+        )
+    except flow_run_service.PrefectUnavailable:
+        run_state = "state unknown"
+    flow_link = f" · [flow run]({view.flow_run_url}) {run_state}"
 st.caption(
     f"Status **{task.status}** · priority {task.priority} · due {due} · "
     f"assignee {view.assignee or 'nobody'}{flow_link}"
