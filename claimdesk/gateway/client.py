@@ -82,6 +82,7 @@ logger = logging.getLogger(__name__)
 
 # One retrieve() call stops after this many files; the next call gets the rest.
 _MAX_FILES_PER_RETRIEVE = 500
+_MAX_REPEATS_PER_RETRIEVE = 3
 
 _RETRIEVAL: dict[str, tuple[PayloadType, str, str]] = {
     # kind: (request PayloadType, document kind, ST01 expected)
@@ -201,6 +202,7 @@ class CoreClient:
         call = f"retrieve {kind}"
         files: list[RetrievedFile] = []
         seen: set[str] = set()
+        repeats = 0
         while len(files) < _MAX_FILES_PER_RETRIEVE:
             request = self._request(request_type, ProcessingMode.BATCH, b"", None)
             response = self._exchange(call, request, timeout_s=self._batch_timeout_s)
@@ -213,7 +215,12 @@ class CoreClient:
                     call=call,
                 )
             if response.payload_id in seen:
-                break  # the payer hands the same file out again: it does not dequeue
+                # The payer handed out a file again (it did not dequeue it): it is stored and
+                # processed once; ask on, but stop if the payer keeps repeating itself.
+                repeats += 1
+                if repeats >= _MAX_REPEATS_PER_RETRIEVE:
+                    break
+                continue
             seen.add(response.payload_id)
             document_id, new = record_document_once(
                 self.engine, self.store, response.payload, kind=document_kind, direction="received"

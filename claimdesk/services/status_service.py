@@ -85,7 +85,12 @@ class StatusRun:
 
 
 def claims_due(session: Session, *, payer: Payer, now: datetime, limit: int = 1000) -> list[int]:
-    """Ids of the payer's unadjudicated claims not asked about within its poll interval."""
+    """Ids of the payer's unadjudicated claims not asked about within its poll interval.
+
+    A payer billed on paper has no 276 channel: its claims are followed by hand.
+    """
+    if payer.connectivity.get("submission_channel") == "paper":
+        return []
     last_check = (
         select(StatusCheck.claim_id, func.max(StatusCheck.checked_at).label("last"))
         .group_by(col(StatusCheck.claim_id))

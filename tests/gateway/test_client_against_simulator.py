@@ -229,7 +229,9 @@ def test_duplicate_835_delivery_is_one_document_marked_repeat(sim: str, client: 
     client.retrieve("999")
     client.retrieve("277CA")
     admin(sim, "post", "/admin/clock/advance", {"days": 2})
-    set_faults(sim, duplicate_835=1.0, limit=2)  # offered again on both requests of the call
+    # Offered again on the first four requests: the call absorbs three repeats and stops;
+    # the next call gets it once more, stored once and marked a repeat.
+    set_faults(sim, duplicate_835=1.0, limit=4)
     [first] = client.retrieve("835")
     [again] = client.retrieve("835")
     assert (again.payload_id, again.document_id) == (first.payload_id, first.document_id)

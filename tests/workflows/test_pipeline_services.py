@@ -33,7 +33,12 @@ from claimdesk.services.appeal_workflow_service import (
 )
 from claimdesk.services.decision_service import apply_recorded_decision
 from claimdesk.services.ledger_service import check_all_ledger_identities
-from claimdesk.services.remittance_retrieval_service import retrieve_remittances
+from claimdesk.services.remittance_retrieval_service import (
+    RemittanceRun,
+    post_file,
+    retrieve_remittances,
+    sender_payer_id,
+)
 from claimdesk.services.review_service import resolve_review
 from claimdesk.services.status_service import claims_due, poll_claims
 from claimdesk.services.submission_service import (
@@ -50,6 +55,8 @@ from models import (
     ClaimPayment,
     Coverage,
     Denial,
+    Document,
+    LedgerEntry,
     Payer,
     ReviewTask,
     StatusCheck,
@@ -167,6 +174,8 @@ def world(databases, tmp_path_factory) -> Iterator[World]:  # type: ignore[no-un
         for claim in session.exec(select(Claim)).all():
             set_claim_status(session=session, claim=claim, status="ready", actor="test")
         config = sim_config_from_database(session, clock_start=start)
+    # Some 835s are handed out again (not dequeued): each is still processed once.
+    config["faults"] = {"duplicate_835": 0.3}
     url, process = start_payer_sim(tmp, seed=3, config=config)
     settings = base.model_copy(update={"payer_sim_url": f"{url}/core", "clock_source": "payer_sim"})
     try:
@@ -242,3 +251,22 @@ def test_claims_are_followed_until_paid_written_off_billed_or_in_appeal(world: W
             ).all()
         assert "22" in codes and codes[-1] != "22", codes
     assert all(outcome in SETTLED | DENIAL_ENDS for outcome in worked.values()), worked
+
+
+def test_an_835_delivered_again_posts_nothing_twice(world: World) -> None:
+    """Every 835 the pipeline posted, offered again as a payer re-delivering it would."""
+    with Session(world.engine) as session:
+        files = session.exec(select(Document).where(Document.kind == "x12_835")).all()
+        edi_ids = {p.payer_id.upper(): p.id or 0 for p in session.exec(select(Payer)).all()}
+        entries = len(session.exec(select(LedgerEntry)).all())
+    assert files
+    run = RemittanceRun()
+    for document in files:
+        data = world.store.get(document.storage_key, sha256=document.sha256)
+        payer_id = sender_payer_id(data, edi_ids)
+        assert payer_id is not None
+        post_file(world.engine, data, payer_id, document.id, run)
+    assert run.posted == 0 and run.exceptions == 0 and run.duplicates >= len(files)
+    with Session(world.engine) as session:
+        assert len(session.exec(select(LedgerEntry)).all()) == entries
+        assert check_all_ledger_identities(session) == []
