@@ -10,11 +10,13 @@ no patient data in Prefect's database.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
@@ -217,6 +219,7 @@ def _resolve_all(engine: Engine, seeded: Seeded) -> int:
     return len(tasks)
 
 
+@pytest.mark.timeout(900)
 def test_workflows_take_claims_to_accepted_or_a_deliberate_end(
     e2e: tuple[Stack, Engine, Seeded],
 ) -> None:
@@ -253,6 +256,117 @@ def test_workflows_take_claims_to_accepted_or_a_deliberate_end(
     assert all(len(entry["interchanges"]) == 1 for entry in received), received
     accepted = {c for c, s in statuses.items() if s == "accepted"}
     assert {int(e["claim_ref"].rsplit("-v", 1)[0]) for e in received} >= accepted
+
+
+# Where a claim may rest once the payer answered and people worked it (Workflows II).
+SETTLED = FINAL - {"accepted"} | {
+    "paid",
+    "partially_paid",
+    "written_off",
+    "billed_secondary",
+    "appealed",
+}
+
+
+def _runs_settled() -> bool:
+    """No flow run is scheduled, pending or running: each one finished or waits for a person."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    busy = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING]
+
+    async def read() -> int:
+        async with get_client() as client:
+            runs = await client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=busy))
+                )
+            )
+            return len(runs)
+
+    return asyncio.run(read()) == 0
+
+
+def _work_the_queue(engine: Engine, store: Any) -> set[str]:
+    """Resolve every task until no run moves any more; the kinds worked."""
+    from tests.workflows.decide import decide
+
+    kinds: set[str] = set()
+    while True:
+        wait_until(_runs_settled, timeout=240, what="flow runs to finish or suspend", every=2)
+        tasks = open_tasks(engine)
+        if not tasks:
+            return kinds
+        wait_until(
+            lambda tasks=tasks: suspended(engine, tasks),  # type: ignore[misc]
+            timeout=240,
+            what="review runs to suspend",
+        )
+        for task in tasks:
+            kinds.add(task.kind)
+            outcome = resolve_review(
+                engine,
+                task_id=task.id or 0,
+                username="lee" if task.kind == "write_off_approval" else "sam",
+                decision=decide(task, engine, store),
+                resumer=resume_with_reference,
+            )
+            assert outcome.resumed, outcome.message
+        wait_until(lambda: decisions_applied(engine), timeout=240, what="decisions to apply")
+
+
+@pytest.mark.timeout(900)
+def test_workflows_ii_follow_claims_until_paid_written_off_billed_or_appealed(
+    e2e: tuple[Stack, Engine, Seeded],
+) -> None:
+    """Status polling, 835 posting, denials and appeals on the stack, the clock advanced."""
+    from claimdesk.documents import make_document_store
+    from claimdesk.services.ledger_service import check_all_ledger_identities
+    from models import Appeal, Denial, StatusCheck
+
+    stack, engine, _seeded = e2e
+    if not stack.prefect_database_url:
+        pytest.skip("run once, on the PostgreSQL-backed stack a busy office runs")
+    store = make_document_store(stack.settings)
+    kinds: set[str] = set()
+    for _round in range(6):
+        httpx.post(f"{stack.payer_url}/admin/clock/advance", json={"days": 4}, timeout=10)
+        run_flow("submission/submission")  # secondaries and corrected claims
+        run_flow("acknowledgements/acknowledgements")
+        run_flow("poll-payer-status/poll-payer-status")
+        run_flow("remittances/remittances")
+        kinds |= _work_the_queue(engine, store)
+        run_flow("sweep-review-deadlines/sweep-review-deadlines")
+        with Session(engine) as session:
+            statuses = {c.id: c.status for c in session.exec(select(Claim)).all()}
+            electronic_pending = session.exec(
+                select(Appeal).where(Appeal.outcome == "pending", Appeal.channel == "electronic")
+            ).all()
+        if set(statuses.values()) <= SETTLED and not electronic_pending:
+            break
+    assert set(statuses.values()) <= SETTLED, statuses
+    assert kinds >= {"denial", "appeal_send"}, kinds
+    with Session(engine) as session:
+        assert check_all_ledger_identities(session) == []
+        assert session.exec(select(StatusCheck)).first() is not None
+        denials = session.exec(select(Denial)).all()
+        appeals = session.exec(select(Appeal)).all()
+    assert {d.status for d in denials} <= {
+        "appealed",
+        "written_off",
+        "billed_patient",
+        "billed_secondary",
+        "closed",
+        "corrected",
+    }, [(d.reason_code, d.status) for d in denials]
+    assert any(a.outcome == "overturned" and a.payer_appeal_id for a in appeals), appeals
+    # Every appeal run walked its denial to the end: none failed, none still running.
+    assert all(d.status != "open" for d in denials)
 
 
 def test_no_patient_data_in_prefect(e2e: tuple[Stack, Engine, Seeded]) -> None:
