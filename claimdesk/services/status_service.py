@@ -223,40 +223,64 @@ def _record(
     now: datetime,
     today: date,
 ) -> None:
-    answer = read_277(response)
     with session_scope(engine) as session:
-        claim = session.get(Claim, claim_id)
-        assert claim is not None
-        check = StatusCheck(
-            claim_id=claim_id,
-            checked_at=now,
-            category_code=answer.category if answer else None,
-            status_code=answer.status if answer else None,
-            entity_code=(answer.entity or None) if answer else None,
-            effective_date=answer.effective if answer else None,
-            amount_paid=answer.paid if answer else None,
-            payer_claim_number=(answer.payer_claim_number or None) if answer else None,
+        record_answer(
+            session,
+            claim_id,
+            read_277(response),
+            run,
+            now=now,
+            today=today,
             request_document_id=_document_id(session, request),
             response_document_id=_document_id(session, response),
         )
-        session.add(check)
-        session.flush()
-        if answer is None or answer.category.startswith("E"):
-            run.payer_errors += 1
-            return
-        if answer.payer_claim_number and not claim.payer_claim_number:
-            claim.payer_claim_number = answer.payer_claim_number
-            session.add(claim)
-        reason = _apply(session, claim, answer, run)
-        if reason is None and claim.status in ("accepted", "pending"):
-            since = _pending_since(session, claim_id)
-            if since is not None and (today - since).days > PENDING_REVIEW_DAYS:
-                reason = "pending_too_long"
-        if reason is not None:
-            task_id = _status_task(session, claim, answer, check, reason, today)
-            if task_id is not None:
-                run.needs_review += 1
-                run.review_task_ids.append(task_id)
+
+
+def record_answer(
+    session: Session,
+    claim_id: int,
+    answer: StatusAnswer | None,
+    run: StatusRun,
+    *,
+    now: datetime,
+    today: date,
+    request_document_id: int | None = None,
+    response_document_id: int | None = None,
+) -> StatusCheck:
+    """Keep one 277 answer and act on it (see the module docstring); flushes only."""
+    claim = session.get(Claim, claim_id)
+    assert claim is not None
+    check = StatusCheck(
+        claim_id=claim_id,
+        checked_at=now,
+        category_code=answer.category if answer else None,
+        status_code=answer.status if answer else None,
+        entity_code=(answer.entity or None) if answer else None,
+        effective_date=answer.effective if answer else None,
+        amount_paid=answer.paid if answer else None,
+        payer_claim_number=(answer.payer_claim_number or None) if answer else None,
+        request_document_id=request_document_id,
+        response_document_id=response_document_id,
+    )
+    session.add(check)
+    session.flush()
+    if answer is None or answer.category.startswith("E"):
+        run.payer_errors += 1
+        return check
+    if answer.payer_claim_number and not claim.payer_claim_number:
+        claim.payer_claim_number = answer.payer_claim_number
+        session.add(claim)
+    reason = _apply(session, claim, answer, run)
+    if reason is None and claim.status in ("accepted", "pending"):
+        since = _pending_since(session, claim_id)
+        if since is not None and (today - since).days > PENDING_REVIEW_DAYS:
+            reason = "pending_too_long"
+    if reason is not None:
+        task_id = _status_task(session, claim, answer, check, reason, today)
+        if task_id is not None:
+            run.needs_review += 1
+            run.review_task_ids.append(task_id)
+    return check
 
 
 def _apply(session: Session, claim: Claim, answer: StatusAnswer, run: StatusRun) -> str | None:
@@ -304,7 +328,7 @@ def _status_task(
     reason: str,
     today: date,
 ) -> int | None:
-    """The claim's status task: the open one, or a new round once a follow-up date passed."""
+    """A new status task, or a new round once the follow-up date a person set passed."""
     tasks = session.exec(
         select(ReviewTask)
         .where(
@@ -314,7 +338,9 @@ def _status_task(
         )
         .order_by(col(ReviewTask.step).desc())
     ).all()
-    if tasks and tasks[0].status not in OPEN_STATUSES:
+    if tasks and tasks[0].status in OPEN_STATUSES:
+        return None  # already with a person (its run was started when it was opened)
+    if tasks:
         follow_up = tasks[0].context.get("follow_up_on")
         if follow_up and date.fromisoformat(follow_up) > today:
             return None  # a person answered; wait until the date they set
