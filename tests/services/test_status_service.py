@@ -150,10 +150,10 @@ def test_after_a_person_answered_a_new_round_opens_only_once_their_follow_up_dat
     session.flush()
 
     early = StatusRun()
-    record_answer(session, claim.id or 0, _answer("R4"), early, now=NOW, today=follow_up)
+    before = follow_up - timedelta(days=1)
+    record_answer(session, claim.id or 0, _answer("R4"), early, now=NOW, today=before)
     late = StatusRun()
-    later = follow_up + timedelta(days=1)
-    record_answer(session, claim.id or 0, _answer("R4"), late, now=NOW, today=later)
+    record_answer(session, claim.id or 0, _answer("R4"), late, now=NOW, today=follow_up)
 
     assert early.review_task_ids == [] and len(late.review_task_ids) == 1
     assert sorted(t.step for t in _tasks(session, claim)) == [1, 2]
