@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from claimdesk.billing.roles import BILLING_ACTIONS
 from claimdesk.services.permissions import ROLE_ACTIONS
 
 UI_DIR = Path(__file__).resolve().parent
@@ -33,12 +34,53 @@ PAPER_EOB = PageSpec(
     "pages/paper_eob_page.py", "Paper EOB", "paper-eob", ":material/receipt:", "task.comment"
 )
 ALL_PAGES = (QUEUE, TASK, REASSIGN, DASHBOARD, USERS, PAPER_EOB)
+# Patient billing: roles from claimdesk/billing/roles.py (its services check every action
+# again). Deposits and refunds are for leads and the overseers, not for specialists.
+PAGE_ROLES: dict[str, frozenset[str]] = {
+    **ROLE_ACTIONS,
+    **BILLING_ACTIONS,
+    "billing.reconcile": BILLING_ACTIONS["billing.kpis"],
+}
+BALANCES = PageSpec(
+    "pages/balances_page.py",
+    "Patient balances",
+    "balances",
+    ":material/account_balance_wallet:",
+    "billing.view",
+)
+STATEMENTS = PageSpec(
+    "pages/statements_page.py",
+    "Statements",
+    "statements",
+    ":material/description:",
+    "billing.view",
+)
+PAYMENTS = PageSpec(
+    "pages/payments_page.py", "Payments", "payments", ":material/payments:", "billing.view"
+)
+DEPOSITS = PageSpec(
+    "pages/deposits_page.py",
+    "Deposits",
+    "deposits",
+    ":material/account_balance:",
+    "billing.reconcile",
+)
+REFUNDS = PageSpec(
+    "pages/refunds_page.py",
+    "Refunds",
+    "refunds",
+    ":material/currency_exchange:",
+    "billing.reconcile",
+)
+BILLING_PAGES = (BALANCES, STATEMENTS, PAYMENTS, DEPOSITS, REFUNDS)
 # Managers open on the dashboard; everyone else on the queue.
 _FIRST = {"manager": DASHBOARD}
 
 
 def pages_for_role(role: str) -> list[PageSpec]:
-    allowed = [p for p in ALL_PAGES if role in ROLE_ACTIONS.get(p.action, frozenset())]
+    allowed = [
+        p for p in (*ALL_PAGES, *BILLING_PAGES) if role in PAGE_ROLES.get(p.action, frozenset())
+    ]
     first = _FIRST.get(role)
     if first in allowed:
         allowed.remove(first)

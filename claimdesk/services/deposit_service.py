@@ -268,8 +268,12 @@ def match_deposits(
     as_of: date,
     grace_days: int = DEFAULT_GRACE_DAYS,
     actor: str = "system:deposits",
+    user: User | None = None,
 ) -> MatchResult:
     """Match open deposits to unmatched 835s by TRN02 and amount; the rest to review."""
+    if user is not None:  # a person asked (the app); the scheduled flow runs as the system
+        require_billing(user, "billing.post")
+        actor = user.username
     remittances = _money_remittances(session)
     by_trace: dict[str, list[Remittance]] = {}
     for r in remittances:

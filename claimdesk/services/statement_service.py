@@ -332,11 +332,27 @@ def list_statements(
     return rows
 
 
-def statement_pdf(session: Session, *, store: DocumentStore, statement_id: int) -> bytes:
-    """The stored PDF of a statement (checked against its sha256 by the store)."""
+def statement_pdf(
+    session: Session, *, store: DocumentStore, statement_id: int, user: User | None = None
+) -> bytes:
+    """The stored PDF of a statement (checked against its sha256 by the store).
+
+    With ``user`` (the app's download), the role is checked and the view audited.
+    """
+    if user is not None:
+        require_billing(user, "billing.view")
     statement = session.get(PatientStatement, statement_id)
     if statement is None or statement.document_id is None:
         raise NotFound(f"no statement document for statement {statement_id}")
+    if user is not None:
+        append_audit_event(
+            session,
+            actor=user.username,
+            action="statement.downloaded",
+            entity_type="patient_statement",
+            entity_id=statement_id,
+            details={"patient_id": statement.patient_id},
+        )
     document = session.get(Document, statement.document_id)
     assert document is not None
     return store.get(document.storage_key, sha256=document.sha256)

@@ -16,9 +16,9 @@ from claimdesk.services.auth_service import (
     record_logout,
     session_expired,
 )
-from claimdesk.services.permissions import ROLE_ACTIONS
 from claimdesk.settings import Settings
 from models.types import utcnow
+from ui.navigation import PAGE_ROLES
 
 USER_KEY = "auth.user"
 SEEN_KEY = "auth.last_seen"
@@ -118,11 +118,11 @@ def page_user(action: str) -> SignedInUser:
         st.error("Sign in first.")
         st.stop()
     assert user is not None
-    if user.role not in ROLE_ACTIONS.get(action, frozenset()):
+    if user.role not in PAGE_ROLES.get(action, frozenset()):
         st.error(f"Your role ({user.role}) does not give access to this page.")
         st.stop()
     return user
 
 
 def can(user: SignedInUser, action: str) -> bool:
-    return user.role in ROLE_ACTIONS.get(action, frozenset())
+    return user.role in PAGE_ROLES.get(action, frozenset())

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services import dashboard_service, flow_run_service
+from claimdesk.services import dashboard_service, flow_run_service, patient_kpi_service
 from models.types import utcnow
 from ui.components import auth
 from ui.deps import get_engine, get_settings
@@ -208,6 +208,83 @@ def kpis() -> None:
         )
 
 
+@st.fragment(run_every=QUEUE_REFRESH_S * 10)
+def patient_billing() -> None:
+    st.header("Patient balances and cash")
+    try:
+        k = patient_kpi_service.read_patient_kpis(
+            engine, username=user.username, as_of=utcnow().date()
+        )
+    except ClaimdeskError as exc:
+        st.error(str(exc))
+        return
+    d = k.deposits
+    cols = st.columns(4)
+    cols[0].metric(
+        "Patient A/R",
+        f"${sum(k.ageing.values()):,.2f}",
+        f"{k.patients_owing} patients",
+        delta_color="off",
+    )
+    cols[1].metric(
+        "Deposits matched", d.matched_count, f"${d.matched_amount:,.2f}", delta_color="off"
+    )
+    cols[2].metric(
+        "Deposits unmatched",
+        d.unmatched_deposits_count,
+        f"{d.mismatched_count} amount differ",
+        delta_color="off",
+    )
+    cols[3].metric(
+        "Refunds pending",
+        k.refunds_pending_count,
+        f"${k.refunds_pending_amount:,.2f}",
+        delta_color="off",
+    )
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Patient A/R ageing")
+        ageing = pd.DataFrame(
+            [(b, float(a)) for b, a in k.ageing.items()], columns=["age", "dollars"]
+        )
+        st.altair_chart(
+            alt.Chart(ageing)
+            .mark_bar()
+            .encode(x=alt.X("age:N", sort=list(k.ageing)), y="dollars:Q", tooltip=["dollars"]),
+            width="stretch",
+        )
+    with right:
+        st.subheader("Patient collections per month")
+        collected = pd.DataFrame(
+            [(m, float(a)) for m, a in k.collections_by_month], columns=["month", "dollars"]
+        )
+        if collected.empty:
+            st.write("No patient payments yet.")
+        else:
+            st.altair_chart(
+                alt.Chart(collected)
+                .mark_bar()
+                .encode(x="month:O", y="dollars:Q", tooltip=["month", "dollars"]),
+                width="stretch",
+            )
+    st.subheader("Deposit reconciliation")
+    recon = pd.DataFrame(
+        [
+            ("deposits matched", d.matched_count, float(d.matched_amount)),
+            ("deposits unmatched", d.unmatched_deposits_count, float(d.unmatched_deposits_amount)),
+            ("835s without a deposit", d.unmatched_835_count, float(d.unmatched_835_amount)),
+        ],
+        columns=["status", "count", "dollars"],
+    )
+    st.altair_chart(
+        alt.Chart(recon)
+        .mark_bar()
+        .encode(x="status:N", y="dollars:Q", color="status:N", tooltip=["count", "dollars"]),
+        width="stretch",
+    )
+
+
 queue_health()
 flow_runs()
 kpis()
+patient_billing()
