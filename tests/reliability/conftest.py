@@ -17,6 +17,11 @@ from claimdesk.migrate import upgrade_database
 from claimdesk.settings import Settings, get_settings
 from tests.conftest import DB_BACKENDS
 
+# Fixtures of other suites some modules here use: the task page's seeded database,
+# the real payer simulator process.
+from tests.gateway.conftest import sim, sim_url  # noqa: F401
+from tests.ui.conftest import app_data, app_env  # noqa: F401
+
 
 def _engine(settings: Settings) -> Engine:
     pg = settings.effective_database_url.startswith("postgresql")

@@ -7,6 +7,7 @@ cluster belongs to the ``postgres`` account (``runuser``).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -90,8 +91,6 @@ class ThrowawayCluster:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # not running
             self.stop("immediate")
-        except subprocess.CalledProcessError:
-            pass  # not running
         shutil.rmtree(self.root, ignore_errors=True)

@@ -22,8 +22,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
 from claimdesk.db import session_scope
-from claimdesk.services import queue_service, task_view_service
 from claimdesk.decisions import decision_schema
+from claimdesk.services import queue_service, task_view_service
 from claimdesk.services.review_service import pause_key, resolve_review
 from models import ReviewTask, User
 from tests.factories import make_claim
@@ -133,14 +133,14 @@ def work(
             _timed(
                 tally,
                 "open_task",
-                lambda: task_view_service.read_task_view(
+                lambda task_id=task_id: task_view_service.read_task_view(  # type: ignore[misc]
                     engine, username=tally.username, task_id=task_id or 0
                 ),
             )
             outcome = _timed(
                 tally,
                 "resolve",
-                lambda: resolve_review(
+                lambda task_id=task_id: resolve_review(  # type: ignore[misc]
                     engine,
                     task_id=task_id or 0,
                     username=tally.username,

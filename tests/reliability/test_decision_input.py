@@ -22,7 +22,6 @@ from claimdesk.errors import ValidationFailed
 from claimdesk.services.review_service import ensure_review_task, record_decision, resolve_review
 from models import ReviewDecision, ReviewTask, User, verify_audit_chain
 from tests.factories import make_claim
-from tests.ui.conftest import app_data, app_env  # noqa: F401 (the task page's seeded database)
 from tests.ui.seed import UI_DIR, signed_in
 
 _steps = itertools.count(1)

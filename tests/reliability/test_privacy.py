@@ -39,7 +39,6 @@ from claimdesk.services.review_service import ensure_review_task
 from claimdesk.settings import Settings, get_settings
 from models import User
 from tests.factories import make_claim
-from tests.gateway.conftest import sim, sim_url  # noqa: F401 (the real simulator process)
 from tests.gateway.sim_helpers import ACME, PASSWORD, PASSWORD_ENV, USERNAME
 from tests.payer_sim.builders import make_270
 
@@ -131,7 +130,7 @@ def _client(
 
 
 def test_credentialed_payer_call_logs_no_secret_and_stores_encrypted(
-    sim: str,  # noqa: F811
+    sim: str,
     s3_settings: Settings,
     s3_engine: Engine,
     moto_s3_endpoint: str,
