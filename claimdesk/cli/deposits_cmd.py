@@ -9,7 +9,7 @@ import typer
 from claimdesk.cli._billing import acting_user, parse_day
 from claimdesk.cli._context import cli_session
 from claimdesk.cli._utilities import exit_with_error
-from claimdesk.errors import ClaimdeskError
+from claimdesk.errors import ClaimdeskError, ValidationFailed
 from claimdesk.services.deposit_service import (
     DEFAULT_GRACE_DAYS,
     import_bank_csv,
@@ -36,6 +36,8 @@ def import_file(
             result = import_bank_csv(
                 session, user=acting_user(session, user), data=data, source_file=file.name
             )
+    except ValidationFailed as exc:  # a malformed file: bad input, like a bad option (2)
+        exit_with_error(exc, code=2)
     except ClaimdeskError as exc:
         exit_with_error(exc)
     typer.echo(
