@@ -6,6 +6,7 @@ import asyncio
 
 from prefect import flow
 
+from claimdesk.services.appeal_workflow_service import reopened_key
 from flows._review import start_appeal_runs, start_review_runs
 from tasks.eligibility import list_payers
 from tasks.status import poll_payer
@@ -20,7 +21,7 @@ async def poll_payer_status(limit_per_payer: int = 1000) -> dict[str, int]:
     reopened = [tuple(pair) for r in results for pair in r["reopened"]]
     await start_appeal_runs(
         [denial for denial, _ in reopened],
-        keys={denial: f"denial-{denial}-upheld-{appeal}" for denial, appeal in reopened},
+        keys={denial: reopened_key(denial, n) for denial, n in reopened},
     )
     counted = ("asked", "accepted", "pending", "finalized", "needs_review", "payer_errors",
                "appeals_overturned", "appeals_upheld")  # fmt: skip

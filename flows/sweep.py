@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from claimdesk.services.appeal_workflow_service import reopened_key
 from flows._review import start_appeal_runs, start_review_runs
 from tasks.review import resume_recorded_decisions, review_tasks_needing_a_run
 from tasks.sweep import sweep_deadlines
@@ -16,12 +17,17 @@ async def sweep_review_deadlines() -> dict[str, int]:
     resumed = resume_recorded_decisions()
     started = await restart_lost_runs()
     unsent = swept.pop("unsent_appeals")
+    reopened = swept.pop("reopened_denials")
     day = swept.pop("today")
     await start_appeal_runs(
         [denial for denial, _ in unsent],
         keys={denial: f"denial-{denial}-send-{appeal}-{day}" for denial, appeal in unsent},
     )
-    return {**swept, "resumed": resumed, "runs_started": started + len(unsent)}
+    await start_appeal_runs(
+        [denial for denial, _ in reopened],
+        keys={denial: reopened_key(denial, n) for denial, n in reopened},
+    )
+    return {**swept, "resumed": resumed, "runs_started": started + len(unsent) + len(reopened)}
 
 
 async def restart_lost_runs() -> int:

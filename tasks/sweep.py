@@ -9,7 +9,10 @@ from prefect.cache_policies import NO_CACHE
 
 from claimdesk.clock import today
 from claimdesk.db import session_scope
-from claimdesk.services.appeal_workflow_service import appeals_waiting_to_send
+from claimdesk.services.appeal_workflow_service import (
+    appeals_waiting_to_send,
+    denials_without_a_review,
+)
 from claimdesk.services.sweep_service import sweep_review_deadlines
 from claimdesk.settings import get_settings
 from tasks._db import engine
@@ -24,6 +27,7 @@ def sweep_deadlines() -> dict[str, Any]:
     with session_scope(engine()) as session:
         run = sweep_review_deadlines(session, today=day)
         unsent = appeals_waiting_to_send(session)
+        reopened = denials_without_a_review(session)
     return {
         "today": day.isoformat(),
         "reprioritised": len(run.reprioritised),
@@ -31,4 +35,5 @@ def sweep_deadlines() -> dict[str, Any]:
         "escalated": len(run.escalated),
         "no_lead": run.no_lead,
         "unsent_appeals": unsent,
+        "reopened_denials": reopened,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from claimdesk.cli import (
+    appeals_cmd,
     audit_cmd,
     balances_cmd,
     claims_cmd,
@@ -40,6 +41,7 @@ app.command("up")(up_cmd.up)
 app.add_typer(x12_cmd.app, name="x12")
 app.add_typer(payer_sim_cmd.app, name="payer-sim")
 app.add_typer(review_cmd.app, name="review")
+app.add_typer(appeals_cmd.app, name="appeals")
 app.add_typer(claims_cmd.app, name="claims")
 app.add_typer(run_cmd.app, name="run")
 app.command("kpis")(kpis_cmd.kpis)

@@ -17,6 +17,9 @@ _DEPLOYMENTS = {
     "eligibility": "eligibility/eligibility",
     "submission": "submission/submission",
     "acknowledgements": "acknowledgements/acknowledgements",
+    "status": "poll-payer-status/poll-payer-status",
+    "remittances": "remittances/remittances",
+    "sweep": "sweep-review-deadlines/sweep-review-deadlines",
 }
 
 
@@ -58,3 +61,21 @@ def submission(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
 def acknowledgements(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
     """Pick up 999/277CA/TA1 files."""
     _run("acknowledgements", wait)
+
+
+@app.command("status")
+def status(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+    """Ask payers about claims due a status check (276/277) and about electronic appeals."""
+    _run("status", wait)
+
+
+@app.command("remittances")
+def remittances(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+    """Pick up and post 835s; denials get their appeal runs."""
+    _run("remittances", wait)
+
+
+@app.command("sweep")
+def sweep(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+    """Deadlines, SLAs and anything decided but not yet applied."""
+    _run("sweep", wait)

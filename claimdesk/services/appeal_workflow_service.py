@@ -302,13 +302,70 @@ def appeals_waiting_to_send(session: Session) -> list[tuple[int, int]]:
     ]
 
 
+def denials_without_a_review(session: Session) -> list[tuple[int, int]]:
+    """(denial id, round) of open denials no task waits on: reopened outside a run.
+
+    An appeal upheld by mail, recorded by a specialist, reopens its denial; the sweep
+    starts the ``appeal`` run that works it again (the round keeps its key apart).
+    """
+    found = []
+    for denial in session.exec(select(Denial).where(Denial.status == "open")).all():
+        tasks = _denial_tasks(session, denial)
+        if tasks and all(task.status in ("resolved", "cancelled") for task in tasks):
+            found.append((denial.id or 0, len(tasks)))
+    return found
+
+
+def _denial_tasks(session: Session, denial: Denial) -> list[ReviewTask]:
+    return [
+        task
+        for task in session.exec(
+            select(ReviewTask).where(
+                ReviewTask.kind == "denial", ReviewTask.claim_id == denial.claim_id
+            )
+        ).all()
+        if task.context.get("denial_id") == denial.id
+    ]
+
+
+def reopened_key(denial_id: int, review_round: int) -> str:
+    """The idempotency key of the run that works a reopened denial's next round."""
+    return f"denial-{denial_id}-round-{review_round}"
+
+
+def record_mail_appeal_outcome(
+    session: Session, *, appeal_id: int, outcome: str, username: str
+) -> Appeal:
+    """A specialist records the payer's answer to an appeal sent by fax or mail."""
+    from claimdesk.services.auth_service import load_active_user
+    from claimdesk.services.permissions import require
+
+    user = load_active_user(session, username)
+    require(user, "task.resolve")
+    appeal = session.get(Appeal, appeal_id)
+    if appeal is None:
+        raise NotFound(f"no appeal {appeal_id}")
+    if appeal.outcome != "pending":
+        raise ValidationFailed(
+            f"appeal {appeal_id} was already decided ({appeal.outcome}).", field="appeal_id"
+        )
+    if appeal.channel == "electronic":
+        raise ValidationFailed(
+            f"appeal {appeal_id} went electronically: its outcome comes from the payer.",
+            field="appeal_id",
+        )
+    return appeal_service.record_appeal_outcome(
+        session, appeal_id=appeal_id, outcome=outcome, actor=user.username
+    )
+
+
 @dataclass
 class OutcomeRun:
     asked: int = 0
     overturned: int = 0
     upheld: int = 0
     payer_errors: int = 0
-    # (denial id, appeal id) of appeals upheld: the denial is worked again.
+    # (denial id, review round) of appeals upheld: the denial is worked again.
     reopened: list[tuple[int, int]] = field(default_factory=list)
 
 
@@ -346,7 +403,9 @@ def track_appeal_outcomes(engine: Engine, settings: Settings, payer_id: int) -> 
                 )
                 if status == "upheld":
                     run.upheld += 1
-                    run.reopened.append((appeal.denial_id, appeal_id or 0))
+                    denial = session.get(Denial, appeal.denial_id)
+                    assert denial is not None
+                    run.reopened.append((denial.id or 0, len(_denial_tasks(session, denial))))
                 else:
                     run.overturned += 1
     finally:

@@ -23,11 +23,14 @@ from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
 from claimdesk.demo.sim_config import sim_config_from_database
 from claimdesk.documents import DocumentStore, make_document_store
+from claimdesk.errors import ValidationFailed
 from claimdesk.migrate import upgrade_database
 from claimdesk.payer_sim.testing import start_payer_sim, stop_payer_sim
 from claimdesk.services.acknowledgement_service import retrieve_acknowledgements
 from claimdesk.services.appeal_workflow_service import (
+    denials_without_a_review,
     next_denial_step,
+    record_mail_appeal_outcome,
     send_appeal,
     track_appeal_outcomes,
 )
@@ -270,3 +273,29 @@ def test_an_835_delivered_again_posts_nothing_twice(world: World) -> None:
     with Session(world.engine) as session:
         assert len(session.exec(select(LedgerEntry)).all()) == entries
         assert check_all_ledger_identities(session) == []
+
+
+def test_a_mailed_appeal_upheld_is_worked_again_at_the_next_level(world: World) -> None:
+    with Session(world.engine) as session:
+        appeal = session.exec(
+            select(Appeal).where(Appeal.outcome == "pending", Appeal.channel == "mail")
+        ).first()
+    assert appeal is not None and appeal.id is not None, "no appeal went by mail"
+    with session_scope(world.engine) as session:
+        record_mail_appeal_outcome(session, appeal_id=appeal.id, outcome="upheld", username="sam")
+    with Session(world.engine) as session:
+        assert (appeal.denial_id, 1) in denials_without_a_review(session)
+
+    outcome = world.walk(appeal.denial_id)  # the sweep's new run does exactly this
+
+    with Session(world.engine) as session:
+        levels = session.exec(
+            select(Appeal.level, Appeal.outcome)
+            .where(Appeal.denial_id == appeal.denial_id)
+            .order_by(col(Appeal.level))
+        ).all()
+        assert denials_without_a_review(session) == []
+        assert check_all_ledger_identities(session) == []
+    assert outcome == "appeal_sent" and levels == [(1, "upheld"), (2, "pending")]
+    with pytest.raises(ValidationFailed), session_scope(world.engine) as session:
+        record_mail_appeal_outcome(session, appeal_id=appeal.id, outcome="upheld", username="sam")
