@@ -97,6 +97,17 @@ def _render_claim_form(ctx: Ctx, who: str) -> Any:
     )
 
 
+def _record_mail_appeal_outcome(ctx: Ctx, who: str) -> Any:
+    from claimdesk.services import appeal_workflow_service
+
+    return _in_session(
+        ctx,
+        lambda s: appeal_workflow_service.record_mail_appeal_outcome(
+            s, appeal_id=999_999, outcome="overturned", username=who
+        ),
+    )
+
+
 # function (module.name) → (roles that may call it, how to call it as ``who``)
 POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
     "auth_service.list_users": (
@@ -226,6 +237,7 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
         ),
     ),
     "paper_claim_service.render_claim_form": (READERS, _render_claim_form),
+    "appeal_workflow_service.record_mail_appeal_outcome": (WORKERS, _record_mail_appeal_outcome),
 }
 
 # Functions that take a user but are no role gate themselves, and why.
