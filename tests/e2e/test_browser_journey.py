@@ -1,18 +1,22 @@
 """The app in Chromium against the real stack: Prefect server and worker, simulator, app.
 
-Three demo claims carry scrub errors; the eligibility and submission deployments
-run, so each claim gets a scrub review task whose claim-review run is suspended in
+Three demo claims, eligibility done, carry scrub errors; the submission deployment
+runs, so each claim gets a scrub review task whose claim-review run is suspended in
 Prefect. Then, in Debian's Chromium (Playwright) against `streamlit run`:
 
-1. a specialist takes the next task, submits an override, and the run leaves
-   Suspended and completes (Prefect API), the claim moves to queued (app DB), and
-   the task page, opened again, shows the task resolved and the run completed;
-2. two specialists press "Next task" at once and get different tasks;
-3. the manager's dashboard shows one task and one suspended run fewer than at the
-   start, and a resolved task in the throughput chart.
+1. a specialist takes the next task (the page shows its run Suspended) and submits
+   an override; the run leaves Suspended (Prefect API);
+2. two specialists press "Next task" at once and get different tasks (while the
+   worker runs the resumed run);
+3. the resumed run ran again and completed (its state history), the decision was
+   applied and the claim moved to queued (app DB), and the task page, opened
+   again, shows the task resolved and its run Completed;
+4. the manager's dashboard shows one task and one suspended run fewer than at the
+   start, and something resolved in the throughput chart.
 
 The tests run in file order: each builds on what the one before did. The app
-database is PostgreSQL, so "Next task" takes its ``FOR UPDATE SKIP LOCKED`` path.
+database is PostgreSQL, so "Next task" takes its ``FOR UPDATE SKIP LOCKED`` path
+(the one a busy office runs; SQLite's conditional UPDATE is covered in tests/ui).
 Screenshots of every page go to ``test-output/screenshots/journey/``.
 """
 
@@ -67,6 +71,7 @@ PASSWORD = "journey-horse-7"
 USERS = {"spec1": "specialist", "spec2": "specialist", "mgr1": "manager"}
 # Streamlit's first render imports pandas, altair and Prefect; the machine is busy.
 WAIT_MS = 60_000
+VIEWPORT = {"width": 1400, "height": 1000}
 REVIEW_TASKS = 3
 T = TypeVar("T")
 
@@ -87,8 +92,8 @@ class Journey:
     browser: Any
     user_ids: dict[str, int]
     review_task_ids: list[int]
-    before: Dashboard | None = None
-    resolved_task: int | None = None
+    before: Dashboard | None = None  # the manager's dashboard with every run suspended
+    resolved: ReviewTask | None = None  # the task the first specialist decided
     shots: list[Path] = field(default_factory=list)
 
 
@@ -135,30 +140,40 @@ def journey(databases: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     from playwright.sync_api import sync_playwright
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    started = time.monotonic()
+
+    def log(line: str) -> None:  # shown with a failure: where the setup's time went
+        print(f"[{time.monotonic() - started:5.1f}s] {line}")
+
     settings = databases.settings("postgresql", tmp_path_factory.mktemp("journey"))
     engine = make_engine(settings)
     upgrade_database(engine)
     with session_scope(engine) as session:
         user_ids = _seed(session)
-    stack = Stack(settings, free_ports(), with_ui=True, worker_limit=6, clock_source="payer_sim")
+    # with_ui=False: the app is started beside the bootstrap (it needs neither Prefect
+    # nor the simulator to start), which saves its start-up time on a busy machine.
+    stack = Stack(settings, free_ports(), with_ui=False, worker_limit=6, clock_source="payer_sim")
     saved = {
         k: os.environ.get(k)
         for k in ("PREFECT_API_URL", "CLAIMDESK_PAYER_SIM_URL", "CLAIMDESK_CLOCK_SOURCE")
     }
     SHOTS.mkdir(parents=True, exist_ok=True)
     print(f"\nscreenshots: {SHOTS}")
-    started = time.monotonic()
     try:
-        bootstrap_stack(stack, demo=False, echo=print, schedules="off")
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            app = pool.submit(stack.start_ui)
+            bootstrap_stack(stack, demo=False, echo=print, schedules="off")
+            app.result()
+        log("app: up")
         os.environ["CLAIMDESK_PAYER_SIM_URL"] = f"{stack.payer_url}/core"
         # Prefect caches its settings per process: point this one at this stack.
         with temporary_settings(updates={PREFECT_API_URL: stack.api_url}):
             run_flow("submission/submission")
-            print(f"[{time.monotonic() - started:5.1f}s] submission flow completed")
+            log("submission flow: completed")
             tasks = open_tasks(engine)
             assert len(tasks) == REVIEW_TASKS and {t.kind for t in tasks} == {"scrub"}, tasks
             wait_until(lambda: suspended(engine, tasks), timeout=120, what="review runs to suspend")
-            print(f"[{time.monotonic() - started:5.1f}s] review runs suspended")
+            log("review runs: suspended")
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 yield Journey(stack, engine, browser, user_ids, [t.id or 0 for t in tasks])
@@ -196,7 +211,7 @@ def _run_history(run_id: str) -> list[str]:
 
 
 def _sign_in(journey: Journey, username: str, path: str = "") -> Any:
-    page = journey.browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page = journey.browser.new_context(viewport=VIEWPORT).new_page()
     page.set_default_timeout(WAIT_MS)
     page.goto(f"{journey.stack.ui_url}/{path}")
     page.get_by_label("Username").fill(username)
@@ -206,12 +221,30 @@ def _sign_in(journey: Journey, username: str, path: str = "") -> Any:
     return page
 
 
-def _shot(journey: Journey, page: Any, name: str) -> None:
-    # Streamlit marks a rerun in progress with its status widget; wait until it settles.
+def _shot(journey: Journey, page: Any, name: str, last: Any = None) -> None:
+    """Screenshot the whole page once ``last`` (the page's last element) is drawn."""
+    if last is not None:  # Streamlit draws elements in script order
+        last.first.wait_for(state="attached")
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+    # The app scrolls inside its main container, so a "full page" shot is one screen:
+    # the window grows to the content's height for the shot.
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0"
+    )
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, 1000), 6000)})
+    page.evaluate(_TWO_FRAMES)  # charts and tables redraw for the new size
     path = SHOTS / f"{len(journey.shots) + 1:02d}-{name}.png"
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(VIEWPORT)
     journey.shots.append(path)
+
+
+_TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def _claim_tab(page: Any) -> Any:
+    """The last element of the task page's first tab (the one a task opens on)."""
+    return page.get_by_role("heading", name="Eligibility")
 
 
 def _task_id(page: Any) -> int:
@@ -237,13 +270,13 @@ def _read_dashboard(page: Any) -> Dashboard:
     )
 
 
-# -- the journey -----------------------------------------------------------------------------
+# -- the journey (in file order) -------------------------------------------------------------
 
 
-def test_specialist_resolves_the_next_task_and_its_flow_run_resumes(journey: Journey) -> None:
+def test_specialist_takes_the_next_task_and_a_decision_resumes_its_run(journey: Journey) -> None:
     manager = _sign_in(journey, "mgr1")
     journey.before = _read_dashboard(manager)
-    _shot(journey, manager, "dashboard-before")
+    _shot(journey, manager, "dashboard-before", manager.get_by_text("Timely-filing losses"))
     manager.context.close()
     assert journey.before.open_tasks == REVIEW_TASKS
     assert journey.before.suspended_runs == REVIEW_TASKS
@@ -251,16 +284,16 @@ def test_specialist_resolves_the_next_task_and_its_flow_run_resumes(journey: Jou
 
     page = _sign_in(journey, "spec1")
     page.get_by_role("heading", name="Work queue").wait_for()
-    _shot(journey, page, "queue-specialist")
+    _shot(journey, page, "queue-specialist", page.get_by_text(re.compile(r"tasks · page 1")))
     page.get_by_role("button", name="Next task").click()
     task_id = _task_id(page)
-    _shot(journey, page, "task-claim")
+    page.get_by_text("flow run Suspended").wait_for()
+    _shot(journey, page, "task-claim", _claim_tab(page))
     with Session(journey.engine) as session:
         task = session.get(ReviewTask, task_id)
         assert task is not None and task.flow_run_id
         assert task.status == "claimed" and task.assignee_id == journey.user_ids["spec1"]
-        run_id, claim_id = task.flow_run_id, task.claim_id
-    assert _run_history(run_id)[-1] == "Suspended"
+    assert _run_history(task.flow_run_id)[-1] == "Suspended"
 
     page.get_by_role("tab", name="Decision").click()
     page.get_by_test_id("stSelectbox").filter(has_text="Action").click()
@@ -271,35 +304,14 @@ def test_specialist_resolves_the_next_task_and_its_flow_run_resumes(journey: Jou
     page.get_by_text("decision recorded; flow run resumed").wait_for()
     _shot(journey, page, "task-decision-submitted")
     page.context.close()
-    journey.resolved_task = task_id
-
-    # Prefect: the run left Suspended, ran again, and completed.
-    wait_until(lambda: _run_state(run_id) == "COMPLETED", timeout=90, what="the run to complete")
-    history = _run_history(run_id)
-    suspended_at = history.index("Suspended")
-    assert "Running" in history[suspended_at:] and history[-1] == "Completed", history
-    # The app database: the flow applied the decision and the claim moved on.
-    with Session(journey.engine) as session:
-        task = session.get(ReviewTask, task_id)
-        assert task is not None and task.status == "resolved" and task.decision_id
-        decision = session.get(ReviewDecision, task.decision_id)
-        assert decision is not None and decision.decision["action"] == "override"
-        assert decision.resumed_at is not None and decision.applied_at is not None
-        claim = session.get(Claim, claim_id)
-        assert claim is not None and claim.status == "queued"
-
-    # The task page, opened again, shows the task resolved and its run completed.
-    page = _sign_in(journey, "spec1", f"task?task={task_id}")
-    page.get_by_role("heading", name=f"Task {task_id} · scrub").wait_for()
-    page.get_by_text("Status resolved").wait_for()
-    page.get_by_text("flow run Completed").wait_for()
-    page.get_by_role("tab", name="Decision").click()
-    page.get_by_text("This task is resolved.").wait_for()
-    _shot(journey, page, "task-after-resume")
-    page.context.close()
+    journey.resolved = task
+    # Prefect: the run is no longer waiting for a person.
+    run_id = task.flow_run_id
+    wait_until(lambda: _run_state(run_id) != "PAUSED", timeout=30, what="the run to resume")
 
 
 def test_two_specialists_taking_next_task_at_once_get_different_tasks(journey: Journey) -> None:
+    assert journey.resolved is not None
     first = _sign_in(journey, "spec1")
     second = _sign_in(journey, "spec2")
     buttons = [p.get_by_role("button", name="Next task") for p in (first, second)]
@@ -308,10 +320,10 @@ def test_two_specialists_taking_next_task_at_once_get_different_tasks(journey: J
     for button in buttons:  # both clicks go out before either answer comes back
         button.click(no_wait_after=True)
     ids = [_task_id(first), _task_id(second)]
-    _shot(journey, first, "task-spec1")
-    _shot(journey, second, "task-spec2")
+    _shot(journey, first, "task-spec1", _claim_tab(first))
+    _shot(journey, second, "task-spec2", _claim_tab(second))
     assert ids[0] != ids[1]
-    assert set(ids) == set(journey.review_task_ids) - {journey.resolved_task}
+    assert set(ids) == set(journey.review_task_ids) - {journey.resolved.id}
     with Session(journey.engine) as session:
         owners = {
             t.id: (t.status, t.assignee_id)
@@ -323,14 +335,43 @@ def test_two_specialists_taking_next_task_at_once_get_different_tasks(journey: J
     second.context.close()
 
 
+def test_the_resumed_run_completes_and_the_claim_moves_on(journey: Journey) -> None:
+    task = journey.resolved
+    assert task is not None and task.flow_run_id and task.id
+    run_id = task.flow_run_id
+    # Prefect: the run left Suspended, ran again, and completed.
+    wait_until(lambda: _run_state(run_id) == "COMPLETED", timeout=90, what="the run to complete")
+    history = _run_history(run_id)
+    suspended_at = history.index("Suspended")
+    assert "Running" in history[suspended_at:] and history[-1] == "Completed", history
+    # The app database: the run applied the decision and the claim moved on.
+    with Session(journey.engine) as session:
+        fresh = session.get(ReviewTask, task.id)
+        assert fresh is not None and fresh.status == "resolved" and fresh.decision_id
+        decision = session.get(ReviewDecision, fresh.decision_id)
+        assert decision is not None and decision.decision["action"] == "override"
+        assert decision.resumed_at is not None and decision.applied_at is not None
+        claim = session.get(Claim, task.claim_id)
+        assert claim is not None and claim.status == "queued"
+    # The task page, opened again, shows the task resolved and its run completed.
+    page = _sign_in(journey, "spec1", f"task?task={task.id}")
+    page.get_by_role("heading", name=f"Task {task.id} · scrub").wait_for()
+    page.get_by_text("Status resolved").wait_for()
+    page.get_by_text("flow run Completed").wait_for()
+    page.get_by_role("tab", name="Decision").click()
+    page.get_by_text("This task is resolved.").wait_for()
+    _shot(journey, page, "task-after-resume")
+    page.context.close()
+
+
 def test_manager_dashboard_reflects_the_work(journey: Journey) -> None:
-    assert journey.before is not None and journey.resolved_task is not None
+    assert journey.before is not None and journey.resolved is not None
     page = _sign_in(journey, "mgr1")
     after = _read_dashboard(page)
     page.get_by_text("Throughput: resolved per specialist").wait_for()
-    _shot(journey, page, "dashboard-after")
+    _shot(journey, page, "dashboard-after", page.get_by_text("Timely-filing losses"))
     page.context.close()
     # One task resolved (the two claimed ones still count) and its run no longer waits.
     assert after.open_tasks == journey.before.open_tasks - 1
     assert after.suspended_runs == journey.before.suspended_runs - 1
-    assert journey.before.nothing_resolved and not after.nothing_resolved
+    assert not after.nothing_resolved
