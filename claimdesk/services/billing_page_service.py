@@ -254,6 +254,14 @@ def read_open_claims(engine: Engine, *, username: str, patient_id: int) -> list[
         claims = session.exec(
             select(Claim).where(col(Claim.id).in_(list(owed))).order_by(col(Claim.service_from))
         ).all()
+        append_audit_event(
+            session,
+            actor=user.username,
+            action="patient_balances.viewed",
+            entity_type="patient",
+            entity_id=patient_id,
+            details={"page": "payments", "claim_ids": sorted(owed)},
+        )
         return [
             OpenClaim(c.id or 0, c.patient_control_number, c.service_from, owed[c.id or 0])
             for c in claims
