@@ -71,7 +71,7 @@ PASSWORD = "journey-horse-7"
 USERS = {"spec1": "specialist", "spec2": "specialist", "mgr1": "manager"}
 # Streamlit's first render imports pandas, altair and Prefect; the machine is busy.
 WAIT_MS = 60_000
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT = {"width": 1400, "height": 4500}  # the dashboard is ~4000 px tall
 REVIEW_TASKS = 3
 T = TypeVar("T")
 
@@ -222,20 +222,23 @@ def _sign_in(journey: Journey, username: str, path: str = "") -> Any:
 
 
 def _shot(journey: Journey, page: Any, name: str, last: Any = None) -> None:
-    """Screenshot the whole page once ``last`` (the page's last element) is drawn."""
+    """Screenshot the page's content once ``last`` (the page's last element) is drawn."""
     if last is not None:  # Streamlit draws elements in script order
         last.first.wait_for(state="attached")
     page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
-    # The app scrolls inside its main container, so a "full page" shot is one screen:
-    # the window grows to the content's height for the shot.
+    # Metrics, tables and date pickers show a skeleton until their code has loaded.
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')")
+    page.evaluate(_TWO_FRAMES)
+    # The app scrolls inside its main container, so the window is tall (no resize
+    # to redraw for) and the shot is cut to the content's height.
     height = page.evaluate(
-        "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0"
+        "() => document.querySelector('[data-testid=\"stMainBlockContainer\"]')"
+        "?.getBoundingClientRect().bottom ?? 0"
     )
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(max(height, 1000), 6000)})
-    page.evaluate(_TWO_FRAMES)  # charts and tables redraw for the new size
+    height = min(max(int(height) + 40, 900), VIEWPORT["height"])
+    clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": height}
     path = SHOTS / f"{len(journey.shots) + 1:02d}-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    page.set_viewport_size(VIEWPORT)
+    page.screenshot(path=str(path), clip=clip)
     journey.shots.append(path)
 
 
