@@ -29,7 +29,6 @@ from claimdesk.services.prefect_resume import resume_with_reference
 from claimdesk.services.review_service import resolve_review
 from claimdesk.stack import Stack, prefect_database_for
 from models import Claim, ClaimLine, Coverage, Diagnosis, Patient, ReviewTask, User
-from tests.conftest import DB_BACKENDS
 from tests.e2e.phi_scan import database_text, files_text, find_phi, phi_patterns
 from tests.e2e.stack_fixtures import (
     decisions_applied,
@@ -153,7 +152,15 @@ def decide(task: ReviewTask, seeded: Seeded, engine: Engine) -> dict[str, Any]:
     raise AssertionError(f"unexpected review kind {task.kind}")
 
 
-@pytest.fixture(scope="module", params=DB_BACKENDS)
+# The whole stack once per run on PostgreSQL, as a busy office runs it; the same journey
+# with the app database on SQLite (the embedded default) runs under `make soak`.
+STACK_BACKENDS = [
+    pytest.param("sqlite", marks=pytest.mark.soak),
+    pytest.param("postgresql", marks=pytest.mark.postgres),
+]
+
+
+@pytest.fixture(scope="module", params=STACK_BACKENDS)
 def e2e(
     request: pytest.FixtureRequest, databases, tmp_path_factory
 ) -> Iterator[tuple[Stack, Engine, Seeded]]:  # type: ignore[no-untyped-def]
@@ -334,14 +341,16 @@ def test_workflows_ii_follow_claims_until_paid_written_off_billed_or_appealed(
         pytest.skip("run once, on the PostgreSQL-backed stack a busy office runs")
     store = make_document_store(stack.settings)
     kinds: set[str] = set()
-    for _round in range(6):
-        httpx.post(f"{stack.payer_url}/admin/clock/advance", json={"days": 4}, timeout=10)
+    # Six simulated days a round: adjudication (2 days) and an appeal's decision (5 days)
+    # fall due within one, so three rounds settle: first 835s and appeals sent; appeal
+    # outcomes, re-adjudications and secondaries sent; secondaries' 835s.
+    for _round in range(4):
+        httpx.post(f"{stack.payer_url}/admin/clock/advance", json={"days": 6}, timeout=10)
         run_flow("submission/submission")  # secondaries and corrected claims
         run_flow("acknowledgements/acknowledgements")
         run_flow("poll-payer-status/poll-payer-status")
         run_flow("remittances/remittances")
         kinds |= _work_the_queue(engine, store)
-        run_flow("sweep-review-deadlines/sweep-review-deadlines")
         with Session(engine) as session:
             statuses = {c.id: c.status for c in session.exec(select(Claim)).all()}
             electronic_pending = session.exec(
@@ -351,6 +360,8 @@ def test_workflows_ii_follow_claims_until_paid_written_off_billed_or_appealed(
             break
     assert set(statuses.values()) <= SETTLED, statuses
     assert kinds >= {"denial", "appeal_send"}, kinds
+    swept = run_flow("sweep-review-deadlines/sweep-review-deadlines")
+    assert swept.state is not None and swept.state.is_completed()
     with Session(engine) as session:
         assert check_all_ledger_identities(session) == []
         assert session.exec(select(StatusCheck)).first() is not None
@@ -440,9 +451,7 @@ def test_made_up_reference_from_prefect_is_refused_and_audited(
 
     from models import AuditEvent
 
-    stack, engine, _seeded = e2e
-    if stack.prefect_database_url:
-        pytest.skip("a Prefect behaviour: checked once, on the SQLite-backed Prefect server")
+    _stack, engine, _seeded = e2e
     task_id = _claim_waiting_for_scrub_review(engine)
     run_id = _start_review_run(task_id)
     wait_until(lambda: _paused_under(run_id, "-1"), timeout=180, what="the review run to suspend")
@@ -467,7 +476,7 @@ def test_decision_recorded_while_prefect_is_down_is_applied_once_after(
 
     stack, engine, _seeded = e2e
     if not stack.prefect_database_url:
-        pytest.skip("checked once, on the PostgreSQL-backed Prefect server a busy office runs")
+        pytest.skip("checked on the PostgreSQL-backed Prefect server a busy office runs")
     task_id = _claim_waiting_for_scrub_review(engine)
     run_id = _start_review_run(task_id)
     wait_until(lambda: _paused_under(run_id, "-1"), timeout=180, what="the review run to suspend")
