@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from claimdesk.db import session_scope
 from claimdesk.documents import make_document_store
 from claimdesk.gateway.errors import PayerError
-from claimdesk.services.gateway_factory import client_for
+from claimdesk.services.gateway_factory import client_for, payer_mailboxes
 from claimdesk.services.review_service import ensure_review_task
 from claimdesk.settings import Settings
 from claimdesk.x12 import Ack999, ClaimStatus277, SegmentReader, X12Error, iter_interchanges
@@ -41,13 +41,7 @@ def retrieve_acknowledgements(engine: Engine, settings: Settings) -> AckRun:
     run = AckRun()
     with Session(engine) as session:
         payers = session.exec(select(Payer).order_by(col(Payer.id))).all()
-    # One mailbox per endpoint: payers behind one clearinghouse share it.
-    by_endpoint: dict[str, Payer] = {}
-    for payer in payers:
-        by_endpoint.setdefault(
-            str(payer.connectivity.get("endpoint") or settings.payer_sim_url), payer
-        )
-    for payer in by_endpoint.values():
+    for payer in payer_mailboxes(payers, settings):
         client = client_for(payer, settings=settings, engine=engine)
         try:
             for kind in ("TA1", "999", "277CA"):

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from claimdesk.db import session_scope
 from claimdesk.gateway.errors import PayerError
-from claimdesk.services.gateway_factory import client_for
+from claimdesk.services.gateway_factory import client_for, payer_mailboxes
 from claimdesk.services.remittance_service import post_remittance
 from claimdesk.settings import Settings
 from claimdesk.x12 import X12Error, iter_transactions
@@ -41,13 +41,8 @@ def retrieve_remittances(engine: Engine, settings: Settings) -> RemittanceRun:
     run = RemittanceRun()
     with Session(engine) as session:
         payers = session.exec(select(Payer).order_by(col(Payer.id))).all()
-    by_endpoint: dict[str, Payer] = {}
-    for payer in payers:
-        by_endpoint.setdefault(
-            str(payer.connectivity.get("endpoint") or settings.payer_sim_url), payer
-        )
     edi_ids = {p.payer_id.upper(): p.id for p in payers if p.id is not None}
-    for mailbox in by_endpoint.values():
+    for mailbox in payer_mailboxes(payers, settings):
         client = client_for(mailbox, settings=settings, engine=engine)
         try:
             files = client.retrieve("835")
