@@ -6,7 +6,7 @@ hides a button grants nothing. Kept here so the billing actions do not widen the
 
 from __future__ import annotations
 
-from claimdesk.errors import PermissionDenied
+from claimdesk.services.permissions import require_in
 from models import User
 
 BILLING_ACTIONS: dict[str, frozenset[str]] = {
@@ -20,11 +20,4 @@ BILLING_ACTIONS: dict[str, frozenset[str]] = {
 
 def require_billing(user: User, action: str) -> None:
     """Raise ``PermissionDenied`` unless ``user`` (active) may perform billing ``action``."""
-    allowed = BILLING_ACTIONS.get(action)
-    if allowed is None:
-        raise PermissionDenied(f"unknown action {action!r}")
-    if not user.active or user.role not in allowed:
-        raise PermissionDenied(
-            f"user {user.username!r} with role {user.role!r} may not {action}; "
-            f"allowed roles: {', '.join(sorted(allowed))}."
-        )
+    require_in(BILLING_ACTIONS, user, action)
