@@ -287,9 +287,8 @@ def _timeline(
     entries.extend(TimelineEntry(at, "comment", body, who) for at, who, body in comments)
     if task.flow_run_id:
         # The entry marks when the run started waiting; the page's caption shows its state now.
-        entries.append(
-            TimelineEntry(task.created_at, "flow", f"flow run {task.flow_run_id} paused for this task")
-        )
+        paused = f"flow run {task.flow_run_id} paused for this task"
+        entries.append(TimelineEntry(task.created_at, "flow", paused))
     return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
