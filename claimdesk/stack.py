@@ -89,6 +89,9 @@ class Stack:
                 "PREFECT_CLIENT_MAX_RETRIES": "8",
                 "PREFECT_CLIENT_RETRY_EXTRA_CODES": "503",
                 "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore",
+                # Each flow run's heartbeat (the minimum, 30 s; default 180): a run whose
+                # worker died stops beating and the zombie automation marks it Crashed.
+                "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
                 "PREFECT_UI_URL": f"http://127.0.0.1:{self.ports.prefect}",
                 "PYTHONUNBUFFERED": "1",
             }
@@ -168,9 +171,10 @@ class Stack:
         )
         _run([_prefect_bin(), "--no-prompt", "deploy", "--all"], env)
 
-    def start_worker(self) -> None:
+    def start_worker(self, name: str = "worker") -> None:
+        """A process worker; a second one under another ``name`` pulls from the same pool."""
         self._spawn(
-            "worker",
+            name,
             [
                 _prefect_bin(),
                 "worker",
