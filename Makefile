@@ -22,7 +22,7 @@ lint: sync
 	$(UV) run mypy
 
 test: lint
-	$(UV) run pytest -m "not soak" $(PYTEST_ARGS)
+	$(UV) run pytest -m "not soak" -n 2 --dist loadfile $(PYTEST_ARGS)
 
 soak: sync
 	$(UV) run pytest -m soak $(PYTEST_ARGS)
