@@ -8,7 +8,9 @@ a ``StatusCheck`` row with the STC codes. What the answer means for the claim:
 
 - A0-A2 (received, accepted): a sent claim is ``accepted``;
 - P0-P5 (pending): the claim is ``pending``;
-- F* (finalized): recorded only; the 835 posts the money and moves the claim;
+- F* (finalized): recorded; the 835 posts the money and moves the claim; a claim
+  finalized ``REMITTANCE_WAIT_DAYS`` ago with no 835 posted is a ``status`` review
+  task (the remittance went missing: ask the payer to send it again);
 - R* (the payer asks for more information), A3/A4/A6-A8/D0 (rejected, not on
   file): a ``status`` review task;
 - accepted or pending for longer than ``pending_review_days`` (counted from the
@@ -57,6 +59,9 @@ ACTOR = "system:status"
 POLLED_STATUSES = ("sent", "accepted", "pending")
 # A claim accepted or pending this long (days since the payer first reported it) needs a person.
 PENDING_REVIEW_DAYS = 30
+# A claim the payer called finalized this long ago, with no 835 posted: the money went
+# missing in flight (a pickup that failed after the payer handed the file out).
+REMITTANCE_WAIT_DAYS = 14
 _ACCEPTED = {"A0", "A1", "A2"}
 _REJECTED = {"A3", "A4", "A6", "A7", "A8", "D0"}
 
@@ -271,10 +276,15 @@ def record_answer(
         claim.payer_claim_number = answer.payer_claim_number
         session.add(claim)
     reason = _apply(session, claim, answer, run)
-    if reason is None and claim.status in ("accepted", "pending"):
-        since = _pending_since(session, claim_id)
-        if since is not None and (today - since).days > PENDING_REVIEW_DAYS:
-            reason = "pending_too_long"
+    if reason is None and claim.status in POLLED_STATUSES:
+        if answer.category.startswith("F"):
+            since = _first_status_date(session, claim_id, "F")
+            if since is not None and (today - since).days > REMITTANCE_WAIT_DAYS:
+                reason = "remittance_missing"
+        else:
+            since = _pending_since(session, claim_id)
+            if since is not None and (today - since).days > PENDING_REVIEW_DAYS:
+                reason = "pending_too_long"
     if reason is not None:
         task_id = _status_task(session, claim, answer, check, reason, today)
         if task_id is not None:
@@ -316,6 +326,15 @@ def _pending_since(session: Session, claim_id: int) -> date | None:
         select(func.min(StatusCheck.effective_date)).where(
             StatusCheck.claim_id == claim_id,
             col(StatusCheck.category_code).in_(sorted(_ACCEPTED | {"P0", "P1", "P2", "P3", "P4"})),
+        )
+    ).first()
+
+
+def _first_status_date(session: Session, claim_id: int, category_prefix: str) -> date | None:
+    return session.exec(
+        select(func.min(StatusCheck.effective_date)).where(
+            StatusCheck.claim_id == claim_id,
+            col(StatusCheck.category_code).startswith(category_prefix),
         )
     ).first()
 

@@ -272,12 +272,6 @@ def test_faulty_payer_nothing_twice_nothing_lost(world: FaultWorld) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="status_service raises a task for a claim accepted/pending over 30 days, counted "
-    "from an A*/P* answer; a claim first asked once already adjudicated answers F* only, so "
-    "an 835 lost in flight leaves it accepted with nobody told",
-)
 def test_a_claim_whose_835_never_arrived_goes_to_a_person(world: FaultWorld) -> None:
     """A month after the payer said finalized with no 835 posted, someone asks for it again."""
     if world.unsettled is None:

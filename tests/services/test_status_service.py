@@ -15,6 +15,7 @@ from claimdesk.payer_sim.emit_277 import emit_277
 from claimdesk.payer_sim.inbound import StatusQuestion
 from claimdesk.services.status_service import (
     PENDING_REVIEW_DAYS,
+    REMITTANCE_WAIT_DAYS,
     StatusAnswer,
     StatusRun,
     claims_due,
@@ -157,3 +158,16 @@ def test_after_a_person_answered_a_new_round_opens_only_once_their_follow_up_dat
 
     assert early.review_task_ids == [] and len(late.review_task_ids) == 1
     assert sorted(t.step for t in _tasks(session, claim)) == [1, 2]
+
+
+def test_finalized_with_no_835_for_two_weeks_goes_to_a_person(session: Session) -> None:
+    claim = _claim(session, "accepted")
+    finalized = TODAY - timedelta(days=REMITTANCE_WAIT_DAYS + 1)
+
+    record_answer(session, claim.id or 0, _answer("F1", "65", finalized), StatusRun(),
+                  now=NOW, today=finalized)  # fmt: skip
+    assert _tasks(session, claim) == []  # the 835 normally follows within days
+    record_answer(session, claim.id or 0, _answer("F1", "65"), StatusRun(), now=NOW, today=TODAY)
+
+    [task] = _tasks(session, claim)
+    assert task.context["reason"] == "remittance_missing"
