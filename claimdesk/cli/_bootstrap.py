@@ -31,6 +31,7 @@ DEMO_INTERVALS = {
     "remittances": timedelta(seconds=45),
     "sweep-review-deadlines": timedelta(seconds=120),
     "reconcile-reviews": timedelta(seconds=120),
+    "statements": timedelta(seconds=300),  # a statement cycle every simulated 5 days
 }
 DEMO_USERS = [("sam", "specialist"), ("lee", "lead"), ("max", "manager")]
 
