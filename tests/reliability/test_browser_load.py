@@ -49,7 +49,7 @@ SECONDS = 60
 
 
 @pytest.fixture
-def app(databases, tmp_path: Path) -> Iterator[tuple[str, Engine]]:  # type: ignore[no-untyped-def]
+def app(databases: Any, tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (apt-get install -y chromium)")
     settings: Settings = databases.settings("postgresql", tmp_path)

@@ -19,6 +19,7 @@ import os
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -41,8 +42,8 @@ SETTLED = {"paid", "partially_paid", "denied", "billed_secondary", "billed_patie
 
 @pytest.mark.parametrize("claims", [CLAIMS])
 def test_a_days_claims_through_the_pipeline_on_postgresql_with_two_workers(
-    claims: int, databases, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+    claims: int, databases: Any, tmp_path: Path
+) -> None:
     seeded = time.monotonic()
     with pipeline_stack(
         databases, tmp_path, claims=claims, postgres=True, workers=2, worker_limit=WORKER_LIMIT

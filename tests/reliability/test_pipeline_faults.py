@@ -152,7 +152,7 @@ def faults_drawn(first: int, last: int) -> Counter[str]:
 
 
 @pytest.fixture(scope="module")
-def world(databases, tmp_path_factory) -> Iterator[FaultWorld]:  # type: ignore[no-untyped-def]
+def world(databases: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultWorld]:
     tmp = tmp_path_factory.mktemp("pipeline-faults")
     base = databases.settings("sqlite", tmp)
     engine = make_engine(base)

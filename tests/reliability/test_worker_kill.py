@@ -21,8 +21,10 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from claimdesk.services.ledger_service import check_all_ledger_identities
@@ -78,17 +80,17 @@ def kill_worker_host(stack: Stack) -> int:
     return len(victims)
 
 
-def _sent_837s(stack) -> int:  # type: ignore[no-untyped-def]
+def _sent_837s(stack: Stack) -> int:
     return sum(1 for i in sim_interchanges(stack) if str(i["payload_type"]).startswith("X12_837"))
 
 
-def _documents(engine, kind: str) -> int:  # type: ignore[no-untyped-def]
+def _documents(engine: Engine, kind: str) -> int:
     with Session(engine) as session:
         return len(session.exec(select(Document.id).where(Document.kind == kind)).all())
 
 
-def test_worker_killed_mid_batch_and_mid_posting_work_picked_up(  # type: ignore[no-untyped-def]
-    databases, tmp_path: Path
+def test_worker_killed_mid_batch_and_mid_posting_work_picked_up(
+    databases: Any, tmp_path: Path
 ) -> None:
     with pipeline_stack(databases, tmp_path, claims=CLAIMS) as (stack, engine):
         # --- a submission batch --------------------------------------------------------
@@ -161,7 +163,7 @@ def test_worker_killed_mid_batch_and_mid_posting_work_picked_up(  # type: ignore
         )
 
 
-def _sim_files(stack) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+def _sim_files(stack: Stack) -> list[dict[str, Any]]:
     import httpx
 
     return list(httpx.get(f"{stack.payer_url}/admin/files", timeout=10).json())
