@@ -12,7 +12,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -30,9 +30,6 @@ from claimdesk.stack import Stack, prefect_database_for
 from models import Claim, Coverage, User
 from models.crud import set_claim_status
 from tests.e2e.stack_fixtures import free_ports
-
-# A run that stops sending heartbeats for this long is a zombie (its beat is every 30 s).
-ZOMBIE_AFTER = timedelta(seconds=75)
 
 
 def seed_ready_claims(engine: Engine, claims: int) -> None:
@@ -89,7 +86,6 @@ def pipeline_stack(
         os.environ["CLAIMDESK_PAYER_SIM_URL"] = f"{stack.payer_url}/core"
         os.environ["CLAIMDESK_CLOCK_SOURCE"] = "payer_sim"
         with temporary_settings(updates={PREFECT_API_URL: stack.api_url}):
-            asyncio.run(create_zombie_automation())
             yield stack, engine
     finally:
         stack.stop()
@@ -99,45 +95,6 @@ def pipeline_stack(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-async def create_zombie_automation() -> None:
-    """Prefect's "detect zombie flows" automation: a run whose heartbeats stop is Crashed.
-
-    (docs.prefect.io/v3/advanced/detect-zombie-flows; Prefect Cloud has it built in.)
-    """
-    from prefect.automations import Automation
-    from prefect.client.schemas.objects import StateType
-    from prefect.events.actions import ChangeFlowRunState
-    from prefect.events.schemas.automations import EventTrigger, Posture
-    from prefect.events.schemas.events import ResourceSpecification
-
-    await Automation(
-        name="crash-zombie-flow-runs",
-        trigger=EventTrigger(
-            after={"prefect.flow-run.heartbeat"},
-            expect={
-                "prefect.flow-run.heartbeat",
-                "prefect.flow-run.Completed",
-                "prefect.flow-run.Failed",
-                "prefect.flow-run.Cancelled",
-                "prefect.flow-run.Crashed",
-                "prefect.flow-run.Suspended",
-                "prefect.flow-run.Paused",
-            },
-            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
-            for_each={"prefect.resource.id"},
-            posture=Posture.Proactive,
-            threshold=1,
-            within=ZOMBIE_AFTER,
-        ),
-        actions=[
-            ChangeFlowRunState(
-                state=StateType.CRASHED,
-                message="Flow run marked as crashed: its heartbeats stopped (worker gone).",
-            )
-        ],
-    ).acreate()
 
 
 async def _run(name: str, parameters: dict[str, Any] | None, timeout: float) -> Any:

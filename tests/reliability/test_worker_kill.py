@@ -5,7 +5,7 @@ On the real stack (Prefect server and process worker, payer simulator, started a
 once the simulator has received the first, the worker is killed with every
 flow-run process it started (a dead host).
 The run is left Running; the worker is started again; the run's heartbeats have
-stopped, so Prefect's zombie automation (``stack_runs.create_zombie_automation``, with
+stopped, so Prefect's zombie automation (created by ``claimdesk up``'s bootstrap, with
 ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY=30`` in the stack's env) marks it Crashed, which
 frees the deployment's one-at-a-time slot; the next ``submission`` run (what the
 schedule starts) sends the rest. The same for a ``remittances`` run killed once the
