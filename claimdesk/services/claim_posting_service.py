@@ -188,6 +188,8 @@ def post_claim(
         claim.payer_claim_number = cp.payer_claim_number
         session.add(claim)
     lines = _adjustments(session, cp.id or 0, table, payer.kind)
+    if claim.primary_claim_id is not None:
+        lines = _primary_denials_repeated(session, claim.primary_claim_id, lines)
     if not reversal and _is_true_duplicate(session, claim, cp, lines):
         closed = _create_denials(session, claim, cp, lines, effective, status="closed")
         append_audit_event(
@@ -249,7 +251,9 @@ def post_claim(
     open_denied = sum(
         (x.row.amount for x in lines if _is_denial(x) and x.row.group_code != "PR"), ZERO
     )
-    if cp.status_code == _DENIED or (cp.paid == 0 and open_denied > 0):
+    # A secondary that only repeats the primary's denials has nothing of its own to work.
+    repeats_primary = claim.primary_claim_id is not None and not any(map(_is_denial, lines))
+    if (cp.status_code == _DENIED and not repeats_primary) or (cp.paid == 0 and open_denied > 0):
         target = "denied"
     elif open_denied > 0:
         target = "partially_paid"
@@ -319,6 +323,35 @@ def _adjustments(session: Session, cp_id: int, table: RoutingTable, payer_kind: 
         )
         route = table.route(row.group_code, row.reason_code, codes, payer_kind=payer_kind)
         out.append(_Line(row, codes, services.get(row.service_payment_id), route))
+    return out
+
+
+def _primary_denials_repeated(
+    session: Session, primary_claim_id: int, lines: list[_Line]
+) -> list[_Line]:
+    """A secondary's denial of what the primary already denied is the prior payer's word.
+
+    The secondary claim carries the primary's adjudication; a secondary that denies the
+    same lines for the same reason (e.g. CO-97 bundling) adds no new money to work: that
+    amount left the open balance with the primary's denial. Such lines post like OA-23.
+    """
+    denied = {
+        (d.group_code, d.reason_code): d.amount
+        for d in session.exec(select(Denial).where(Denial.claim_id == primary_claim_id)).all()
+    }
+    repeated: dict[tuple[str, str], Decimal] = {}
+    for line in lines:
+        if _is_denial(line):
+            key = (line.row.group_code, line.row.reason_code)
+            repeated[key] = repeated.get(key, ZERO) + line.row.amount
+    same = {key for key, amount in repeated.items() if key in denied and amount <= denied[key]}
+    out = []
+    for line in lines:
+        key = (line.row.group_code, line.row.reason_code)
+        if _is_denial(line) and key in same and line.route is not None:
+            line = _Line(line.row, line.remarks, line.service,
+                         line.route.model_copy(update={"category": "prior_payer"}))  # fmt: skip
+        out.append(line)
     return out
 
 

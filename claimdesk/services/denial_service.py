@@ -409,8 +409,12 @@ def write_off_denial(session: Session, denial: Denial, *, actor: str, today: dat
     if claim.status != "denied" or _open_denials(session, claim.id or 0):
         return
     balance = claim_balance(session, claim.id or 0)
+    secondary = session.exec(select(Claim.id).where(Claim.primary_claim_id == claim.id)).first()
     if balance.open_balance == 0:
         move_claim(session, claim, "written_off", actor, "denial_written_off")
+    elif secondary is not None:
+        # What is left went to the secondary payer with the COB claim.
+        move_claim(session, claim, "billed_secondary", actor, "denial_written_off_secondary_owes")
     elif balance.insurance_balance == 0:
         # The payer's part is settled; what is left is the patient's (deductible, coinsurance).
         move_claim(session, claim, "billed_patient", actor, "denial_written_off_patient_owes")

@@ -524,6 +524,39 @@ class TestSecondaryClaims:
         assert (balance.insurance_balance, balance.patient_balance) == (D("0.00"), D("5.00"))
         assert check_ledger_identity(session, secondary_id)
 
+    def test_a_secondary_repeating_the_primarys_denial_opens_no_second_denial(
+        self, session: Session
+    ) -> None:
+        claim, coverage = self._with_secondary(session)
+        primary = Clp(
+            claim.patient_control_number, "1", "200", "120", "30",
+            services=(
+                Svc("99213", "150", "120", {"PR": (("2", "30"),)}, ref=f"{claim.id}-1"),
+                Svc("36415", "50", "0", {"CO": (("97", "50"),)}, ref=f"{claim.id}-2"),
+            ),
+        )  # fmt: skip
+        [secondary_id] = _post(session, remit([primary]), claim.payer_id).secondary_claim_ids
+        secondary = session.get(Claim, secondary_id)
+        assert secondary is not None
+        secondary.status = "sent"
+        repeat = Clp(
+            secondary.patient_control_number, "2", "200", "30", "0",
+            services=(
+                Svc("99213", "150", "30", {"OA": (("23", "120"),)}, ref=f"{secondary_id}-1"),
+                Svc("36415", "50", "0", {"CO": (("97", "50"),)}, ref=f"{secondary_id}-2"),
+            ),
+        )  # fmt: skip
+
+        report = _post(session, remit([repeat], trace="SEC2"), coverage.payer_id)
+
+        assert report.denial_ids == ()
+        [denial] = session.exec(select(Denial)).all()  # the primary's, still to be worked
+        assert (denial.claim_id, denial.reason_code) == (claim.id, "97")
+        assert secondary.status == "paid"
+        balance = claim_balance(session, claim.id)
+        assert (balance.insurance_balance, balance.patient_balance) == (D("50.00"), D("0.00"))
+        assert check_ledger_identity(session, claim.id)
+
     def test_crossover_is_recorded_instead_of_a_secondary_claim(self, session: Session) -> None:
         claim, _ = self._with_secondary(session)
         clp = _paid_clp(claim, status="19")
