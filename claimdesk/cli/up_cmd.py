@@ -49,6 +49,11 @@ def up(
     stack = Stack(settings, Ports(prefect_port, sim_port, ui_port), prefect_db, not no_ui)
     if demo:
         stack.clock_source = "payer_sim"
+    def _stop(_signum: int, _frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM stops like Ctrl-C, during start-up too (else a half-started stack is orphaned).
+    signal.signal(signal.SIGTERM, _stop)
     try:
         stack.check_ports()
         from claimdesk.cli._bootstrap import bootstrap_stack
@@ -72,10 +77,6 @@ def up(
     typer.echo(f"  data            {settings.data_dir}")
     typer.echo("Ctrl-C stops everything.")
 
-    def _stop(_signum: int, _frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
     next_tick = time.monotonic() + DEMO_SECONDS_PER_DAY
     try:
         while True:
