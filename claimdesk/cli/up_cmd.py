@@ -49,6 +49,7 @@ def up(
     stack = Stack(settings, Ports(prefect_port, sim_port, ui_port), prefect_db, not no_ui)
     if demo:
         stack.clock_source = "payer_sim"
+
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
