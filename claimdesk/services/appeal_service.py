@@ -188,9 +188,10 @@ def store_document(
     *,
     kind: str,
     content_type: str,
-    claim_id: int,
+    claim_id: int | None = None,
+    claim_ids: Sequence[int] = (),
 ) -> int:
-    """Put ``data`` in the store and find or create its ``Document`` and claim link."""
+    """Put ``data`` in the store and find or create its ``Document`` and claim links."""
     stored = store.put(data, content_type=content_type)
     document = session.exec(select(Document).where(Document.sha256 == stored.sha256)).first()
     if document is None:
@@ -209,14 +210,15 @@ def store_document(
         except IntegrityError:
             document = session.exec(select(Document).where(Document.sha256 == stored.sha256)).one()
     assert document.id is not None
-    linked = session.exec(
-        select(DocumentLink).where(
-            DocumentLink.document_id == document.id, DocumentLink.claim_id == claim_id
-        )
-    ).first()
-    if linked is None:
-        session.add(DocumentLink(document_id=document.id, claim_id=claim_id))
-        session.flush()
+    for linked_claim in [*([claim_id] if claim_id is not None else []), *claim_ids]:
+        linked = session.exec(
+            select(DocumentLink).where(
+                DocumentLink.document_id == document.id, DocumentLink.claim_id == linked_claim
+            )
+        ).first()
+        if linked is None:
+            session.add(DocumentLink(document_id=document.id, claim_id=linked_claim))
+    session.flush()
     return document.id
 
 

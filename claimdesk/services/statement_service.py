@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from claimdesk.billing.roles import require_billing
@@ -25,13 +24,13 @@ from claimdesk.billing.statement_pdf import (
 )
 from claimdesk.documents import DocumentStore
 from claimdesk.errors import NotFound
+from claimdesk.services.appeal_service import store_document
 from claimdesk.services.ledger_service import ZERO, claim_balance
 from claimdesk.services.patient_ageing_service import account_balances
 from models import (
     Claim,
     ClaimLine,
     Document,
-    DocumentLink,
     Patient,
     PatientStatement,
     PatientStatementLine,
@@ -69,35 +68,8 @@ class StatementRow:
 def store_generated(
     session: Session, store: DocumentStore, data: bytes, *, kind: str, claim_ids: Sequence[int]
 ) -> int:
-    """Put a generated document in the store; find or create its row and its claim links."""
-    stored = store.put(data, content_type=PDF)
-    document = session.exec(select(Document).where(Document.sha256 == stored.sha256)).first()
-    if document is None:
-        document = Document(
-            kind=kind,
-            sha256=stored.sha256,
-            size=stored.size,
-            content_type=PDF,
-            storage_key=stored.key,
-            direction="generated",
-        )
-        try:
-            with session.begin_nested():
-                session.add(document)
-                session.flush()
-        except IntegrityError:
-            document = session.exec(select(Document).where(Document.sha256 == stored.sha256)).one()
-    assert document.id is not None
-    for claim_id in claim_ids:
-        linked = session.exec(
-            select(DocumentLink.id).where(
-                DocumentLink.document_id == document.id, DocumentLink.claim_id == claim_id
-            )
-        ).first()
-        if linked is None:
-            session.add(DocumentLink(document_id=document.id, claim_id=claim_id))
-    session.flush()
-    return document.id
+    """Put a generated PDF in the store; find or create its row and its claim links."""
+    return store_document(session, store, data, kind=kind, content_type=PDF, claim_ids=claim_ids)
 
 
 def patients_due(session: Session, *, as_of: date, cycle_days: int) -> list[int]:
