@@ -76,7 +76,7 @@ def next_denial_step(
         task = denial_service.open_denial_review(session, denial_id, today=today)
         return DenialStep("review", task_id=task.id)
     if denial.status == "write_off_pending":
-        approval = _open_approval(session, denial_id)
+        approval = _open_approval(session, denial)
         if approval is not None:
             return DenialStep("review", task_id=approval.id)
         return DenialStep("done", outcome="write_off_pending")
@@ -121,14 +121,14 @@ def _applied(session: Session, decision_id: int) -> bool:
     return decision is not None and decision.applied_at is not None
 
 
-def _open_approval(session: Session, denial_id: int) -> ReviewTask | None:
+def _open_approval(session: Session, denial: Denial) -> ReviewTask | None:
     tasks = session.exec(
         select(ReviewTask)
-        .where(ReviewTask.kind == "write_off_approval")
+        .where(ReviewTask.kind == "write_off_approval", ReviewTask.claim_id == denial.claim_id)
         .order_by(col(ReviewTask.id).desc())
     ).all()
     for task in tasks:
-        if task.context.get("denial_id") == denial_id:
+        if task.context.get("denial_id") == denial.id:
             return task
     return None
 

@@ -20,7 +20,7 @@ from claimdesk.gateway.errors import PayerError
 from claimdesk.services.gateway_factory import client_for, payer_mailboxes
 from claimdesk.services.remittance_service import post_remittance
 from claimdesk.settings import Settings
-from claimdesk.x12 import X12Error, iter_transactions
+from claimdesk.x12 import SegmentReader, X12Error
 from models import Payer
 
 
@@ -60,16 +60,24 @@ def retrieve_remittances(engine: Engine, settings: Settings) -> RemittanceRun:
 
 
 def sender_payer_id(data: bytes, edi_ids: dict[str, int]) -> int | None:
-    """The claimdesk payer that sent an 835 file, from its first envelope."""
+    """The claimdesk payer that sent an 835 file: its first GS02, else ISA06.
+
+    Reads the envelope segments only; the sets are parsed once, when the file is posted.
+    """
+    senders: list[str] = []
     try:
-        for parsed in iter_transactions(data):
-            for sender in (parsed.group.sender_code, parsed.interchange.sender_id):
-                payer_id = edi_ids.get(sender.strip().upper())
-                if payer_id is not None:
-                    return payer_id
-            return None
+        for _, elements in SegmentReader(data):
+            if elements[0] == "ISA" and len(elements) > 6:
+                senders.append(elements[6])
+            elif elements[0] == "GS" and len(elements) > 2:
+                senders.insert(0, elements[2])
+                break
     except X12Error:
-        return None
+        pass  # an unreadable file is kept as the mailbox payer's exception
+    for sender in senders:
+        payer_id = edi_ids.get(sender.strip().upper())
+        if payer_id is not None:
+            return payer_id
     return None
 
 

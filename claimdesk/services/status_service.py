@@ -25,7 +25,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from decimal import Decimal
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -74,7 +74,7 @@ class StatusAnswer:
     status: str
     entity: str
     effective: date | None
-    paid: Any
+    paid: Decimal | None
     payer_claim_number: str
 
 

@@ -360,8 +360,7 @@ def test_workflows_ii_follow_claims_until_paid_written_off_billed_or_appealed(
             break
     assert set(statuses.values()) <= SETTLED, statuses
     assert kinds >= {"denial", "appeal_send"}, kinds
-    swept = run_flow("sweep-review-deadlines/sweep-review-deadlines")
-    assert swept.state is not None and swept.state.is_completed()
+    run_flow("sweep-review-deadlines/sweep-review-deadlines")  # fails unless it completes
     with Session(engine) as session:
         assert check_all_ledger_identities(session) == []
         assert session.exec(select(StatusCheck)).first() is not None
