@@ -34,16 +34,16 @@ from sqlmodel import Session, col, func, select
 from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
 from claimdesk.demo.sim_config import sim_config_from_database
+from claimdesk.eligibility.service import run_eligibility, select_coverages_to_check
 from claimdesk.migrate import upgrade_database
-from claimdesk.services.acknowledgement_service import retrieve_acknowledgements
-from claimdesk.services.eligibility_service import run_eligibility, select_coverages_to_check
-from claimdesk.services.submission_service import (
+from claimdesk.settings import Settings
+from claimdesk.submission.acknowledgements import retrieve_acknowledgements
+from claimdesk.submission.service import (
     build_batches,
     scrub_ready_claims,
     send_built_submission,
     unsent_submissions,
 )
-from claimdesk.settings import Settings
 from models import Claim, Coverage, Payer
 
 REPO = Path(__file__).resolve().parents[1]

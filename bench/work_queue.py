@@ -33,14 +33,14 @@ from sqlmodel import Session
 from claimdesk.db import make_engine
 from claimdesk.migrate import upgrade_database
 from claimdesk.passwords import hash_password
-from claimdesk.services.queue_service import (
+from claimdesk.settings import Settings
+from claimdesk.workqueue.queue import (
     Cursor,
     QueueFilters,
     kinds_for_role,
     queue_page_query,
     take_next_task,
 )
-from claimdesk.settings import Settings
 from models import Payer, Practice, Provider, User
 from models.queue import SavedView  # noqa: F401  (the migration's tables are registered)
 from models.types import utcnow
@@ -178,7 +178,7 @@ def _time_queries(engine: Engine, user_id: int) -> dict[str, float]:
     from sqlalchemy import select as sa_select
     from sqlmodel import col
 
-    from claimdesk.services.queue_service import COUNT_CAP, _filtered
+    from claimdesk.workqueue.queue import COUNT_CAP, _filtered
     from models import ReviewTask
 
     count = sa_select(func.count()).select_from(

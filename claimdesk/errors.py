@@ -12,7 +12,7 @@ turn one into output for a person.
     ├── DocumentError               document store: missing object, checksum mismatch
     ├── X12Error                    (claimdesk.x12) unreadable or invalid X12
     ├── PayerError                  (claimdesk.gateway) a payer call failed
-    └── ReviewError                 (claimdesk.services) human-review failures
+    └── ReviewError                 (claimdesk.review, claimdesk.workqueue) human-review failures
         ├── ReviewConflict          the task was claimed or resolved by someone else
         └── PermissionDenied        the user's role may not do this
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect.flow_runs import asuspend_flow_run
 from prefect.runtime import flow_run
 
-from claimdesk.decisions import DecisionRef
+from claimdesk.review.decisions import DecisionRef
 from tasks.review import bind_review_run, check_decision_reference
 
 # A run refused this many made-up references in a row: something is wrong, stop and say so.

@@ -6,7 +6,7 @@ import asyncio
 
 from prefect import flow
 
-from claimdesk.services.appeal_workflow_service import reopened_key
+from claimdesk.denials.workflow import reopened_key
 from flows._review import start_appeal_runs, start_review_runs
 from tasks.eligibility import list_payers
 from tasks.status import poll_payer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from claimdesk.services.appeal_workflow_service import reopened_key
+from claimdesk.denials.workflow import reopened_key
 from flows._review import start_appeal_runs, start_review_runs
 from tasks.review import resume_recorded_decisions, review_tasks_needing_a_run
 from tasks.sweep import sweep_deadlines

@@ -9,7 +9,7 @@ from pydantic import field_validator, model_validator
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from claimdesk.claim_status import ClaimStatus
+from claimdesk.claims.status import ClaimStatus
 from models._fields import json_field, money_field, parse_money, timestamp_field
 from models.types import utcnow
 

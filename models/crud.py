@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel
 
-from claimdesk.claim_status import check_transition
+from claimdesk.claims.status import check_transition
 from claimdesk.errors import ValidationFailed
 from models.audit import append_audit_event
 from models.claims import Claim, ClaimBase, ClaimLine, ClaimLineBase, Diagnosis, DiagnosisBase

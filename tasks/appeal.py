@@ -7,8 +7,8 @@ from prefect.cache_policies import NO_CACHE
 
 from claimdesk.clock import today
 from claimdesk.db import session_scope
+from claimdesk.denials.workflow import DenialStep, next_denial_step, send_appeal
 from claimdesk.documents import make_document_store
-from claimdesk.services.appeal_workflow_service import DenialStep, next_denial_step, send_appeal
 from claimdesk.settings import get_settings
 from tasks._db import engine
 from tasks._safety import phi_safe

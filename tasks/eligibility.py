@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from claimdesk.clock import today
 from claimdesk.db import session_scope
-from claimdesk.services.eligibility_service import run_eligibility, select_coverages_to_check
-from claimdesk.services.gateway_factory import payer_limit_name
+from claimdesk.eligibility.service import run_eligibility, select_coverages_to_check
+from claimdesk.gateway.factory import payer_limit_name
 from claimdesk.settings import get_settings
 from models import Payer
 from tasks._db import engine

@@ -7,7 +7,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from claimdesk.services.remittance_retrieval_service import retrieve_remittances
+from claimdesk.remittance.retrieval import retrieve_remittances
 from claimdesk.settings import get_settings
 from tasks._db import engine
 from tasks._safety import phi_safe

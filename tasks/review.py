@@ -13,8 +13,8 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.orm.attributes import flag_modified
 
 from claimdesk.db import session_scope
-from claimdesk.services.decision_service import apply_recorded_decision
-from claimdesk.services.review_service import pause_key, read_recorded_decision
+from claimdesk.review.tasks import pause_key, read_recorded_decision
+from claimdesk.workqueue.appliers import apply_recorded_decision
 from models import ReviewTask, append_audit_event
 from tasks._db import engine
 from tasks._safety import phi_safe
@@ -83,8 +83,8 @@ def apply_decision(task_id: int, decision_id: int) -> str:
 @phi_safe
 def resume_recorded_decisions() -> int:
     """Resume runs whose decision was recorded while Prefect could not be reached."""
-    from claimdesk.services.prefect_resume import resume_with_reference
-    from claimdesk.services.review_service import reconcile_resumes
+    from claimdesk.review.tasks import reconcile_resumes
+    from tasks.resume import resume_with_reference
 
     return sum(o.resumed for o in reconcile_resumes(engine(), resume_with_reference))
 

@@ -9,14 +9,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from sqlmodel import select
 
+from claimdesk.billing.collections import create_collection_tasks
+from claimdesk.billing.deposits import match_deposits
+from claimdesk.billing.payments import apply_on_account
+from claimdesk.billing.plans import check_missed_installments
+from claimdesk.billing.refunds import find_credit_balances
+from claimdesk.billing.statements import run_statement_cycle
 from claimdesk.db import session_scope
 from claimdesk.documents import make_document_store
-from claimdesk.services.deposit_service import match_deposits
-from claimdesk.services.patient_ageing_service import create_collection_tasks
-from claimdesk.services.patient_payment_service import apply_on_account
-from claimdesk.services.payment_plan_service import check_missed_installments
-from claimdesk.services.refund_service import find_credit_balances
-from claimdesk.services.statement_service import run_statement_cycle
 from claimdesk.settings import get_settings
 from models import PatientPayment
 from tasks._db import engine

@@ -10,10 +10,10 @@ from prefect.concurrency.sync import concurrency
 from sqlmodel import Session
 
 from claimdesk.clock import now, today
-from claimdesk.services.appeal_workflow_service import track_appeal_outcomes
-from claimdesk.services.gateway_factory import payer_limit_name
-from claimdesk.services.status_service import claims_due, poll_claims
+from claimdesk.denials.workflow import track_appeal_outcomes
+from claimdesk.gateway.factory import payer_limit_name
 from claimdesk.settings import get_settings
+from claimdesk.status_polling.service import claims_due, poll_claims
 from models import Payer
 from tasks._db import engine
 from tasks._safety import phi_safe

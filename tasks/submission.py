@@ -10,17 +10,17 @@ from prefect.concurrency.sync import concurrency
 from sqlmodel import Session
 
 from claimdesk.clock import today
-from claimdesk.services.acknowledgement_service import retrieve_acknowledgements
-from claimdesk.services.gateway_factory import payer_limit_name
-from claimdesk.services.paper_claim_service import print_paper_claims
-from claimdesk.services.submission_service import (
+from claimdesk.gateway.factory import payer_limit_name
+from claimdesk.settings import get_settings
+from claimdesk.submission.acknowledgements import retrieve_acknowledgements
+from claimdesk.submission.paper import print_paper_claims
+from claimdesk.submission.service import (
     build_batches,
     mark_sent_claims,
     scrub_ready_claims,
     send_built_submission,
     unsent_submissions,
 )
-from claimdesk.settings import get_settings
 from models import Payer, Submission
 from tasks._db import engine
 from tasks._safety import phi_safe

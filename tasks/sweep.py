@@ -9,12 +9,12 @@ from prefect.cache_policies import NO_CACHE
 
 from claimdesk.clock import today
 from claimdesk.db import session_scope
-from claimdesk.services.appeal_workflow_service import (
+from claimdesk.denials.workflow import (
     appeals_waiting_to_send,
     denials_without_a_review,
 )
-from claimdesk.services.sweep_service import sweep_review_deadlines
 from claimdesk.settings import get_settings
+from claimdesk.workqueue.sweep import sweep_review_deadlines
 from tasks._db import engine
 from tasks._safety import phi_safe
 

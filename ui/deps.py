@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 
 from claimdesk.db import make_engine
 from claimdesk.documents import DocumentStore, make_document_store
-from claimdesk.services.prefect_resume import resume_unavailable, resume_with_reference
-from claimdesk.services.review_service import Resumer
+from claimdesk.review.tasks import Resumer
 from claimdesk.settings import Settings
+from tasks.resume import resume_unavailable, resume_with_reference
 
 
 def get_settings() -> Settings:

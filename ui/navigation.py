@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from claimdesk.access.permissions import ROLE_ACTIONS
 from claimdesk.billing.roles import BILLING_ACTIONS
-from claimdesk.services.permissions import ROLE_ACTIONS
 
 UI_DIR = Path(__file__).resolve().parent
 

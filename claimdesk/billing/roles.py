@@ -1,12 +1,12 @@
 """Who may do what with patient balances, payments, deposits and refunds.
 
-Checked inside every service call, like ``claimdesk.services.permissions``: a page that
+Checked inside every service call, like ``claimdesk.access.permissions``: a page that
 hides a button grants nothing. Kept here so the billing actions do not widen the queue's.
 """
 
 from __future__ import annotations
 
-from claimdesk.services.permissions import require_in
+from claimdesk.access.permissions import require_in
 from models import User
 
 BILLING_ACTIONS: dict[str, frozenset[str]] = {

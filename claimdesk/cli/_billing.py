@@ -7,9 +7,9 @@ from decimal import Decimal, InvalidOperation
 
 from sqlmodel import Session
 
+from claimdesk.access.auth import load_active_user
 from claimdesk.cli._utilities import exit_with_error
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services.auth_service import load_active_user
 from models import User
 from models.types import utcnow
 

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import select
 
 from claimdesk.db import make_engine, session_scope
+from claimdesk.gateway.factory import payer_limit_name
 from claimdesk.migrate import upgrade_database
-from claimdesk.services.gateway_factory import payer_limit_name
 from claimdesk.stack import WORK_POOL, Stack
 from models import Payer, User
 

@@ -7,9 +7,9 @@ from sqlmodel import col, select
 
 from claimdesk.cli._context import cli_session
 from claimdesk.cli._utilities import exit_with_error, print_json
+from claimdesk.denials.appeals import OUTCOMES
+from claimdesk.denials.workflow import record_mail_appeal_outcome
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services.appeal_service import OUTCOMES
-from claimdesk.services.appeal_workflow_service import record_mail_appeal_outcome
 from models import Appeal
 
 app = typer.Typer(help="Appeals and their outcomes.", no_args_is_help=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from claimdesk.billing.collections import BUCKETS, list_patient_balances
 from claimdesk.cli._billing import acting_user, parse_day
 from claimdesk.cli._context import cli_session
 from claimdesk.cli._utilities import exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services.patient_ageing_service import BUCKETS, list_patient_balances
 
 app = typer.Typer(help="Patient balances.", no_args_is_help=True)
 

@@ -226,7 +226,7 @@ def import_file(
 ) -> None:
     """Import claims from an 837P/837I or CSV file: all of them, or none (problems listed)."""
     from claimdesk.cli._context import open_engine
-    from claimdesk.services.claim_import_service import ImportRefused, import_claims
+    from claimdesk.intake.import_claims import ImportRefused, import_claims
 
     if file_format not in ("auto", "837", "csv"):
         exit_with_error(f"--format: {file_format!r} is not one of auto, 837, csv")

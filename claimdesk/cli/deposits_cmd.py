@@ -6,15 +6,15 @@ from pathlib import Path
 
 import typer
 
-from claimdesk.cli._billing import acting_user, parse_day
-from claimdesk.cli._context import cli_session
-from claimdesk.cli._utilities import exit_with_error
-from claimdesk.errors import ClaimdeskError, ValidationFailed
-from claimdesk.services.deposit_service import (
+from claimdesk.billing.deposits import (
     DEFAULT_GRACE_DAYS,
     import_bank_csv,
     match_deposits,
 )
+from claimdesk.cli._billing import acting_user, parse_day
+from claimdesk.cli._context import cli_session
+from claimdesk.cli._utilities import exit_with_error
+from claimdesk.errors import ClaimdeskError, ValidationFailed
 
 app = typer.Typer(help="Bank deposits and their 835s.", no_args_is_help=True)
 

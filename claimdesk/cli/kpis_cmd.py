@@ -10,7 +10,7 @@ import typer
 
 from claimdesk.cli._context import cli_session
 from claimdesk.cli._utilities import exit_with_error, print_json
-from claimdesk.services.kpi_service import Kpis, compute_kpis
+from claimdesk.reporting.kpis import Kpis, compute_kpis
 from models.types import utcnow
 
 _DEFAULT_DAYS = 30  # a month when no period is given

@@ -21,13 +21,13 @@ from claimdesk.cli._utilities import exit_with_error, print_json
 from claimdesk.clock import today
 from claimdesk.documents import make_document_store
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services.paper_claim_service import (
+from claimdesk.remittance.paper_eob import submit_paper_eob
+from claimdesk.settings import Settings
+from claimdesk.submission.paper import (
     PrintedClaim,
     print_paper_claims,
     render_claim_form,
 )
-from claimdesk.services.paper_eob_service import submit_paper_eob
-from claimdesk.settings import Settings
 from models import Document
 
 app = typer.Typer(help="Paper claims (CMS-1500) and paper EOBs.", no_args_is_help=True)

@@ -6,13 +6,13 @@ from decimal import Decimal
 
 import typer
 
+from claimdesk.billing.payments import post_patient_payment
+from claimdesk.billing.plans import create_plan, list_plans
 from claimdesk.cli._billing import acting_user, parse_amount, parse_day
 from claimdesk.cli._context import cli_session, load_settings
 from claimdesk.cli._utilities import exit_with_error, print_json
 from claimdesk.documents import make_document_store
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services.patient_payment_service import post_patient_payment
-from claimdesk.services.payment_plan_service import create_plan, list_plans
 
 app = typer.Typer(help="Patient payments and payment plans.", no_args_is_help=True)
 plan_app = typer.Typer(help="Payment plans.", no_args_is_help=True)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
+from claimdesk.billing.refunds import find_credit_balances, list_refunds
 from claimdesk.cli._billing import acting_user, parse_day
 from claimdesk.cli._context import cli_session
 from claimdesk.cli._utilities import exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services.refund_service import find_credit_balances, list_refunds
 
 app = typer.Typer(help="Refunds of credit balances.", no_args_is_help=True)
 

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from claimdesk.cli._context import cli_session, load_settings, open_engine
 from claimdesk.cli._utilities import exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services.review_service import Resumer, resolve_review
+from claimdesk.review.tasks import Resumer, resolve_review
 from claimdesk.settings import Settings
 from models import ReviewTask
 
@@ -20,7 +20,7 @@ app = typer.Typer(help="Review tasks (the human work queue).", no_args_is_help=T
 
 def resumer_for(settings: Settings) -> Resumer:
     """Resume through the configured Prefect API, or defer to the reconciler when there is none."""
-    from claimdesk.services.prefect_resume import resume_unavailable, resume_with_reference
+    from tasks.resume import resume_unavailable, resume_with_reference
 
     if not settings.prefect_api_url:
         return resume_unavailable

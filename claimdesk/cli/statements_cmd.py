@@ -6,16 +6,16 @@ from pathlib import Path
 
 import typer
 
+from claimdesk.billing.statements import (
+    DEFAULT_CYCLE_DAYS,
+    run_statement_cycle,
+    statement_pdf,
+)
 from claimdesk.cli._billing import acting_user, parse_day
 from claimdesk.cli._context import cli_session, load_settings
 from claimdesk.cli._utilities import exit_with_error, print_json
 from claimdesk.documents import make_document_store
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services.statement_service import (
-    DEFAULT_CYCLE_DAYS,
-    run_statement_cycle,
-    statement_pdf,
-)
 
 app = typer.Typer(help="Patient statements.", no_args_is_help=True)
 

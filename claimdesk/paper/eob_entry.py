@@ -1,7 +1,7 @@
 """A paper EOB as a specialist enters it: the figures of the payer's paper, field by field.
 
 Pure data with its own checks (amounts with two decimals, codes' shapes); the
-service (``claimdesk.services.paper_eob_service``) checks them against the
+service (``claimdesk.remittance.paper_eob``) checks them against the
 database and the CARC routing table, balances them like an 835 and posts them.
 
 JSON shape (``claimdesk paper post-eob FILE.json``; amounts as strings)::

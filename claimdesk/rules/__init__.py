@@ -4,7 +4,7 @@
     result = run_rules(snapshot, DEFAULT_PACK)
     result.has_errors, result.findings, result.pack_name, result.pack_version
 
-No database, Prefect or Streamlit in here; ``claimdesk.services.claim_snapshot``
+No database, Prefect or Streamlit in here; ``claimdesk.claims.snapshot``
 is the one place that reads the tables for the rules.
 """
 

@@ -1,6 +1,6 @@
 """Everything a scrub rule may know about one claim, as plain frozen values.
 
-``claimdesk.services.claim_snapshot.build_claim_snapshot`` reads the tables and
+``claimdesk.claims.snapshot.build_claim_snapshot`` reads the tables and
 builds a ``ClaimSnapshot``; the rules only ever see this model, so they stay pure
 and testable without a database. The snapshot deliberately leaves out names,
 member ids and birth dates: a rule cannot leak what it was never given.

@@ -10,7 +10,7 @@ from pathlib import Path
 from pypdf import PdfReader
 from sqlmodel import Session
 
-from claimdesk.services.remittance_service import post_remittance
+from claimdesk.remittance.posting import post_remittance
 from models import Claim, Patient, Payer, User
 from tests.denials.builders_835 import Clp, Svc, remit
 from tests.factories import make_claim

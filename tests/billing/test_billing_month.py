@@ -18,23 +18,23 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from claimdesk.billing.deposits import import_bank_csv, match_deposits, matched_totals
+from claimdesk.billing.payments import post_patient_payment
+from claimdesk.billing.refunds import find_credit_balances
+from claimdesk.billing.statements import run_statement_cycle, statement_pdf
+from claimdesk.claims.ledger import check_all_ledger_identities, claim_balance
 from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
 from claimdesk.demo.sim_config import sim_config_from_database
 from claimdesk.documents import make_document_store
+from claimdesk.gateway.factory import client_for
 from claimdesk.migrate import upgrade_database
 from claimdesk.payer_sim.testing import start_payer_sim, stop_payer_sim
-from claimdesk.services.decision_service import apply_recorded_decision
-from claimdesk.services.deposit_service import import_bank_csv, match_deposits, matched_totals
-from claimdesk.services.gateway_factory import client_for
-from claimdesk.services.ledger_service import check_all_ledger_identities, claim_balance
-from claimdesk.services.patient_payment_service import post_patient_payment
-from claimdesk.services.refund_service import find_credit_balances
-from claimdesk.services.remittance_service import post_remittance
-from claimdesk.services.review_service import record_decision
-from claimdesk.services.statement_service import run_statement_cycle, statement_pdf
-from claimdesk.services.submission_service import build_batches, send_built_submission
+from claimdesk.remittance.posting import post_remittance
+from claimdesk.review.tasks import record_decision
 from claimdesk.settings import Settings
+from claimdesk.submission.service import build_batches, send_built_submission
+from claimdesk.workqueue.appliers import apply_recorded_decision
 from models import Claim, DepositMatch, Payer, Refund, Remittance, ReviewTask, User
 from tests.billing.helpers import pdf_text
 

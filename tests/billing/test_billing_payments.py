@@ -9,21 +9,21 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from claimdesk.documents import LocalDocumentStore
-from claimdesk.errors import PermissionDenied, ValidationFailed
-from claimdesk.services.decision_service import apply_recorded_decision
-from claimdesk.services.ledger_service import check_all_ledger_identities, claim_balance
-from claimdesk.services.patient_ageing_service import (
+from claimdesk.billing.collections import (
     age_patient_balances,
     create_collection_tasks,
 )
-from claimdesk.services.patient_payment_service import apply_on_account, post_patient_payment
-from claimdesk.services.payment_plan_service import (
+from claimdesk.billing.payments import apply_on_account, post_patient_payment
+from claimdesk.billing.plans import (
     check_missed_installments,
     create_plan,
     list_plans,
 )
-from claimdesk.services.review_service import record_decision
+from claimdesk.claims.ledger import check_all_ledger_identities, claim_balance
+from claimdesk.documents import LocalDocumentStore
+from claimdesk.errors import PermissionDenied, ValidationFailed
+from claimdesk.review.tasks import record_decision
+from claimdesk.workqueue.appliers import apply_recorded_decision
 from models import Document, Patient, PaymentPlanInstallment, PaymentReceipt, ReviewTask
 from tests.billing.helpers import make_user, pdf_text, posted_claim
 

@@ -8,24 +8,24 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session, select
 
-from claimdesk.errors import ReviewConflict, ValidationFailed
-from claimdesk.services.decision_service import apply_recorded_decision
-from claimdesk.services.deposit_service import (
+from claimdesk.billing.deposits import (
     _record_match,
     import_bank_csv,
     match_deposits,
     matched_totals,
 )
-from claimdesk.services.ledger_service import (
+from claimdesk.billing.payments import post_patient_payment
+from claimdesk.billing.refunds import find_credit_balances, list_refunds
+from claimdesk.claims.ledger import (
     check_all_ledger_identities,
     check_ledger_identity,
     claim_balance,
 )
-from claimdesk.services.patient_kpi_service import compute_patient_kpis
-from claimdesk.services.patient_payment_service import post_patient_payment
-from claimdesk.services.refund_service import find_credit_balances, list_refunds
-from claimdesk.services.remittance_service import post_remittance
-from claimdesk.services.review_service import record_decision
+from claimdesk.errors import ReviewConflict, ValidationFailed
+from claimdesk.remittance.posting import post_remittance
+from claimdesk.reporting.patient_kpis import compute_patient_kpis
+from claimdesk.review.tasks import record_decision
+from claimdesk.workqueue.appliers import apply_recorded_decision
 from models import Deposit, DepositMatch, Refund, Remittance, ReviewTask
 from tests.billing.helpers import make_user, posted_claim
 from tests.denials.builders_835 import Clp, Svc, remit

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from claimdesk.documents import LocalDocumentStore
-from claimdesk.errors import PermissionDenied
-from claimdesk.services.statement_service import (
+from claimdesk.billing.statements import (
     list_statements,
     run_statement_cycle,
     statement_pdf,
 )
+from claimdesk.documents import LocalDocumentStore
+from claimdesk.errors import PermissionDenied
 from models import AuditEvent, DocumentLink, Patient, PatientStatementLine
 from tests.billing.helpers import make_user, pdf_text, posted_claim
 

@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
+from claimdesk.billing.deposits import import_bank_csv
+from claimdesk.billing.payments import post_patient_payment
+from claimdesk.billing.plans import create_plan
+from claimdesk.claims.ledger import check_all_ledger_identities, claim_balance
 from claimdesk.db import make_engine, session_scope
 from claimdesk.migrate import upgrade_database
-from claimdesk.services.deposit_service import import_bank_csv
-from claimdesk.services.ledger_service import check_all_ledger_identities, claim_balance
-from claimdesk.services.patient_payment_service import post_patient_payment
-from claimdesk.services.payment_plan_service import create_plan
 from claimdesk.settings import Settings, get_settings
 from models import (
     Coverage,

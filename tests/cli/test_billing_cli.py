@@ -21,10 +21,10 @@ from pypdf import PdfReader
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
+from claimdesk.claims.ledger import claim_balance
 from claimdesk.cli.main import app
 from claimdesk.db import make_engine, session_scope
 from claimdesk.migrate import upgrade_database
-from claimdesk.services.ledger_service import claim_balance
 from claimdesk.settings import Settings, get_settings
 from models import Deposit, PatientPayment, User
 from models.types import utcnow

@@ -25,10 +25,10 @@ from claimdesk.cli._bootstrap import bootstrap_stack
 from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
 from claimdesk.migrate import upgrade_database
-from claimdesk.services.prefect_resume import resume_with_reference
-from claimdesk.services.review_service import resolve_review
+from claimdesk.review.tasks import resolve_review
 from claimdesk.stack import Stack, prefect_database_for
 from models import Claim, ClaimLine, Coverage, Diagnosis, Patient, ReviewTask, User
+from tasks.resume import resume_with_reference
 from tests.e2e.phi_scan import database_text, files_text, find_phi, phi_patterns
 from tests.e2e.stack_fixtures import (
     decisions_applied,
@@ -332,8 +332,8 @@ def test_workflows_ii_follow_claims_until_paid_written_off_billed_or_appealed(
     e2e: tuple[Stack, Engine, Seeded],
 ) -> None:
     """Status polling, 835 posting, denials and appeals on the stack, the clock advanced."""
+    from claimdesk.claims.ledger import check_all_ledger_identities
     from claimdesk.documents import make_document_store
-    from claimdesk.services.ledger_service import check_all_ledger_identities
     from models import Appeal, Denial, StatusCheck
 
     stack, engine, _seeded = e2e
@@ -399,7 +399,7 @@ def test_no_patient_data_in_prefect(e2e: tuple[Stack, Engine, Seeded]) -> None:
 
 def _claim_waiting_for_scrub_review(engine: Engine) -> int:
     """A new claim on hold for scrubbing, with its review task (no run yet)."""
-    from claimdesk.services.review_service import ensure_review_task
+    from claimdesk.review.tasks import ensure_review_task
     from models.crud import set_claim_status
     from tests.factories import make_claim
 

@@ -13,8 +13,8 @@ from sqlmodel import Session, select
 
 from claimdesk.errors import PermissionDenied, ValidationFailed
 from claimdesk.paper import render_cms1500
-from claimdesk.services.paper_claim_service import claim_form_facts, render_claim_form
 from claimdesk.settings import Settings
+from claimdesk.submission.paper import claim_form_facts, render_claim_form
 from models import AuditEvent
 from tests.factories import make_claim, make_coverage, make_payer
 from tests.paper.conftest import TODAY, make_paper_world, make_user, paper_claim

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.errors import PermissionDenied, ValidationFailed
 from claimdesk.paper.eob_entry import parse_paper_eob
-from claimdesk.services.paper_eob_service import post_paper_eob, routing_choices
+from claimdesk.remittance.paper_eob import post_paper_eob, routing_choices
 from models import Claim, Document, Remittance
 from tests.factories import make_claim
 from tests.paper.conftest import make_paper_world, make_user, paper_claim

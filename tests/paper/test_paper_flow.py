@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from claimdesk.claims.ledger import check_ledger_identity, claim_balance
 from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import make_document_store
 from claimdesk.migrate import upgrade_database
-from claimdesk.services.ledger_service import check_ledger_identity, claim_balance
-from claimdesk.services.paper_claim_service import print_paper_claims
-from claimdesk.services.paper_eob_service import submit_paper_eob
-from claimdesk.services.submission_service import queued_batches
+from claimdesk.remittance.paper_eob import submit_paper_eob
 from claimdesk.settings import Settings
+from claimdesk.submission.paper import print_paper_claims
+from claimdesk.submission.service import queued_batches
 from models import AuditEvent, Claim, ClaimPayment, Document, DocumentLink, Remittance
 from models.crud import set_claim_status
 from tests.factories import make_claim

@@ -1,7 +1,7 @@
 """Simulated specialists working the queue through the service layer, and what they saw.
 
-Each one loops: next task (``queue_service.take_next_task``), open it
-(``task_view_service.read_task_view``), decide (``review_service.resolve_review``
+Each one loops: next task (``queue.take_next_task``), open it
+(``task_view.read_task_view``), decide (``review_service.resolve_review``
 with a resumer that records its calls). A specialist who meets a database error
 (the server restarting) does what the app lets a person do: tries again; first it
 finds out what its last, unanswered call actually did, so nothing it committed is
@@ -22,9 +22,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, col, select
 
 from claimdesk.db import session_scope
-from claimdesk.decisions import decision_schema
-from claimdesk.services import queue_service, task_view_service
-from claimdesk.services.review_service import pause_key, resolve_review
+from claimdesk.review.decisions import decision_schema
+from claimdesk.review.tasks import pause_key, resolve_review
+from claimdesk.workqueue import queue, task_view
 from models import ReviewTask, User
 from tests.factories import make_claim
 
@@ -126,14 +126,14 @@ def work(
                 task_id = _timed(  # type: ignore[assignment]
                     tally,
                     "next_task",
-                    lambda: queue_service.take_next_task(engine, username=tally.username),
+                    lambda: queue.take_next_task(engine, username=tally.username),
                 )
             if task_id is None:
                 return
             _timed(
                 tally,
                 "open_task",
-                lambda task_id=task_id: task_view_service.read_task_view(  # type: ignore[misc]
+                lambda task_id=task_id: task_view.read_task_view(  # type: ignore[misc]
                     engine, username=tally.username, task_id=task_id or 0
                 ),
             )

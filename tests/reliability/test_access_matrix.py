@@ -4,7 +4,7 @@ The POLICY table below says, for each public service function that takes a user,
 roles may call it. The test calls every function as every role (and as a deactivated
 user): a role outside the row must get ``PermissionDenied``; a role inside must not
 (another refusal, e.g. ``NotFound``, is fine: the gate was passed). The table is checked
-against the code: a public function in ``claimdesk/services`` that calls
+against the code: a public function under ``claimdesk/`` (outside ``cli/``) that calls
 ``permissions.require`` (directly or through another such function) without a row
 fails the test, so a new service function cannot skip this matrix.
 """
@@ -25,20 +25,16 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import claimdesk.services
+import claimdesk
+from claimdesk.access import auth
 from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
 from claimdesk.migrate import upgrade_database
-from claimdesk.services import (
-    auth_service,
-    dashboard_service,
-    queue_service,
-    review_service,
-    saved_view_service,
-    task_view_service,
-)
+from claimdesk.reporting import dashboard
+from claimdesk.review import tasks as review_tasks
 from claimdesk.settings import Settings
+from claimdesk.workqueue import queue, saved_views, task_view
 from models import User
 from tests.factories import make_claim
 
@@ -60,7 +56,7 @@ class Ctx:
     def task(self, *, claimed_by: str | None = None) -> int:
         """A new open scrub task (claimed by ``claimed_by`` when given)."""
         with session_scope(self.engine) as session:
-            task = review_service.ensure_review_task(
+            task = review_tasks.ensure_review_task(
                 session=session,
                 kind="scrub",
                 claim_id=self.claim_id,
@@ -70,7 +66,7 @@ class Ctx:
             )
             if claimed_by:
                 user = session.exec(select(User).where(User.username == claimed_by)).one()
-                review_service.claim_task(session=session, task_id=task.id or 0, user=user)
+                review_tasks.claim_task(session=session, task_id=task.id or 0, user=user)
             return task.id or 0
 
     def user(self, session: Session, username: str) -> User:
@@ -87,22 +83,22 @@ def _in_session(ctx: Ctx, work: Callable[[Session], Any]) -> Any:
 
 
 def _render_claim_form(ctx: Ctx, who: str) -> Any:
-    from claimdesk.services import paper_claim_service
+    from claimdesk.submission import paper as paper_claims
 
     return _in_session(
         ctx,
-        lambda s: paper_claim_service.render_claim_form(
+        lambda s: paper_claims.render_claim_form(
             s, settings=ctx.settings, claim_id=ctx.claim_id, username=who, form_date=date.today()
         ),
     )
 
 
 def _record_mail_appeal_outcome(ctx: Ctx, who: str) -> Any:
-    from claimdesk.services import appeal_workflow_service
+    from claimdesk.denials import workflow as denial_workflow
 
     return _in_session(
         ctx,
-        lambda s: appeal_workflow_service.record_mail_appeal_outcome(
+        lambda s: denial_workflow.record_mail_appeal_outcome(
             s, appeal_id=999_999, outcome="overturned", username=who
         ),
     )
@@ -110,13 +106,13 @@ def _record_mail_appeal_outcome(ctx: Ctx, who: str) -> Any:
 
 # function (module.name) → (roles that may call it, how to call it as ``who``)
 POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
-    "auth_service.list_users": (
+    "access.auth.list_users": (
         frozenset({"admin"}),
-        lambda c, who: auth_service.list_users(c.engine, username=who),
+        lambda c, who: auth.list_users(c.engine, username=who),
     ),
-    "auth_service.create_user": (
+    "access.auth.create_user": (
         frozenset({"admin"}),
-        lambda c, who: auth_service.create_user(
+        lambda c, who: auth.create_user(
             c.engine,
             username=who,
             new_username=f"new-{who}-{next(_steps)}",
@@ -124,104 +120,102 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
             password="long-enough-1",
         ),
     ),
-    "dashboard_service.read_queue_health": (
+    "reporting.dashboard.read_queue_health": (
         OVERSEERS,
-        lambda c, who: dashboard_service.read_queue_health(c.engine, username=who),
+        lambda c, who: dashboard.read_queue_health(c.engine, username=who),
     ),
-    "dashboard_service.read_kpis": (
+    "reporting.dashboard.read_kpis": (
         OVERSEERS,
-        lambda c, who: dashboard_service.read_kpis(
+        lambda c, who: dashboard.read_kpis(
             c.engine, username=who, date_from=date(2026, 1, 1), date_to=date(2026, 12, 31)
         ),
     ),
-    "queue_service.list_queue": (
+    "workqueue.queue.list_queue": (
         READERS,
-        lambda c, who: queue_service.list_queue(
-            c.engine, username=who, filters=queue_service.QueueFilters()
-        ),
+        lambda c, who: queue.list_queue(c.engine, username=who, filters=queue.QueueFilters()),
     ),
-    "queue_service.read_choices": (
+    "workqueue.queue.read_choices": (
         READERS,
-        lambda c, who: queue_service.read_choices(c.engine, username=who),
+        lambda c, who: queue.read_choices(c.engine, username=who),
     ),
-    "queue_service.take_next_task": (
+    "workqueue.queue.take_next_task": (
         WORKERS,
-        lambda c, who: (c.task(), queue_service.take_next_task(c.engine, username=who)),
+        lambda c, who: (c.task(), queue.take_next_task(c.engine, username=who)),
     ),
-    "queue_service.claim": (
+    "workqueue.queue.claim": (
         WORKERS,
-        lambda c, who: queue_service.claim(c.engine, username=who, task_id=c.task()),
+        lambda c, who: queue.claim(c.engine, username=who, task_id=c.task()),
     ),
-    "queue_service.unclaim": (
+    "workqueue.queue.unclaim": (
         WORKERS,
-        lambda c, who: queue_service.unclaim(
+        lambda c, who: queue.unclaim(
             c.engine, username=who, task_id=c.task(claimed_by=who if who in WORKERS else "ann")
         ),
     ),
-    "queue_service.reassign": (
+    "workqueue.queue.reassign": (
         frozenset({"lead", "manager", "admin"}),  # a specialist cannot reassign
-        lambda c, who: queue_service.reassign(
+        lambda c, who: queue.reassign(
             c.engine, username=who, task_ids=[c.task()], to_username="bo"
         ),
     ),
-    "review_service.claim_task": (
+    "review.tasks.claim_task": (
         WORKERS,
         lambda c, who: _in_session(
-            c, lambda s: review_service.claim_task(session=s, task_id=c.task(), user=c.user(s, who))
+            c, lambda s: review_tasks.claim_task(session=s, task_id=c.task(), user=c.user(s, who))
         ),
     ),
-    "review_service.record_decision": (
+    "review.tasks.record_decision": (
         WORKERS,
         lambda c, who: _in_session(
             c,
-            lambda s: review_service.record_decision(
+            lambda s: review_tasks.record_decision(
                 session=s, task_id=c.task(), user=c.user(s, who), decision=DECISION
             ),
         ),
     ),
-    "review_service.resolve_review": (
+    "review.tasks.resolve_review": (
         WORKERS,
-        lambda c, who: review_service.resolve_review(
+        lambda c, who: review_tasks.resolve_review(
             c.engine, task_id=c.task(), username=who, decision=DECISION, resumer=_no_resume
         ),
     ),
-    "saved_view_service.save_view": (
+    "workqueue.saved_views.save_view": (
         READERS,
-        lambda c, who: saved_view_service.save_view(
+        lambda c, who: saved_views.save_view(
             c.engine,
             username=who,
             name=f"v{next(_steps)}",
-            filters=queue_service.QueueFilters(),
+            filters=queue.QueueFilters(),
             shared=False,
         ),
     ),
-    "saved_view_service.list_views": (
+    "workqueue.saved_views.list_views": (
         READERS,
-        lambda c, who: saved_view_service.list_views(c.engine, username=who),
+        lambda c, who: saved_views.list_views(c.engine, username=who),
     ),
-    "saved_view_service.read_view": (
+    "workqueue.saved_views.read_view": (
         READERS,
-        lambda c, who: saved_view_service.read_view(c.engine, username=who, view_id=1),
+        lambda c, who: saved_views.read_view(c.engine, username=who, view_id=1),
     ),
-    "task_view_service.read_task_view": (
+    "workqueue.task_view.read_task_view": (
         READERS,
-        lambda c, who: task_view_service.read_task_view(c.engine, username=who, task_id=c.task()),
+        lambda c, who: task_view.read_task_view(c.engine, username=who, task_id=c.task()),
     ),
-    "task_view_service.add_comment": (
+    "workqueue.task_view.add_comment": (
         frozenset({"specialist", "lead", "manager"}),  # the auditor does not comment
-        lambda c, who: task_view_service.add_comment(
+        lambda c, who: task_view.add_comment(
             c.engine, username=who, task_id=c.task(), body="called the payer"
         ),
     ),
-    "task_view_service.read_document": (
+    "workqueue.task_view.read_document": (
         READERS,
-        lambda c, who: task_view_service.read_document(
+        lambda c, who: task_view.read_document(
             c.engine, c.store, username=who, document_id=c.document_id
         ),
     ),
-    "task_view_service.attach_document": (
+    "workqueue.task_view.attach_document": (
         WORKERS,
-        lambda c, who: task_view_service.attach_document(
+        lambda c, who: task_view.attach_document(
             c.engine,
             c.store,
             username=who,
@@ -230,23 +224,23 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
             content_type="text/plain",
         ),
     ),
-    "task_view_service.submit_decision": (
+    "workqueue.task_view.submit_decision": (
         WORKERS,
-        lambda c, who: task_view_service.submit_decision(
+        lambda c, who: task_view.submit_decision(
             c.engine, username=who, task_id=c.task(), decision=DECISION, resumer=_no_resume
         ),
     ),
-    "paper_claim_service.render_claim_form": (READERS, _render_claim_form),
-    "appeal_workflow_service.record_mail_appeal_outcome": (WORKERS, _record_mail_appeal_outcome),
+    "submission.paper.render_claim_form": (READERS, _render_claim_form),
+    "denials.workflow.record_mail_appeal_outcome": (WORKERS, _record_mail_appeal_outcome),
 }
 
 # Functions that take a user but are no role gate themselves, and why.
 NOT_GATES = {
-    "auth_service.authenticate": "signs in: checks the password, not a role",
-    "auth_service.load_active_user": "loads the caller for the gates above",
-    "auth_service.record_logout": "records the caller's own sign-out",
-    "review_service.get_user": "loads a user by name",
-    "saved_view_service.delete_view": "owner-only (checked in test_delete_view_is_owner_only)",
+    "access.auth.authenticate": "signs in: checks the password, not a role",
+    "access.auth.load_active_user": "loads the caller for the gates above",
+    "access.auth.record_logout": "records the caller's own sign-out",
+    "review.tasks.get_user": "loads a user by name",
+    "workqueue.saved_views.delete_view": "owner-only (checked in test_delete_view_is_owner_only)",
 }
 
 
@@ -261,22 +255,23 @@ def _gates() -> dict[str, str]:
     gate of its own module or of the services it imports.
     """
     functions: dict[str, str] = {}
-    for info in pkgutil.iter_modules(claimdesk.services.__path__):
-        if info.name == "permissions":
+    for info in pkgutil.walk_packages(claimdesk.__path__, "claimdesk."):
+        short = info.name.removeprefix("claimdesk.")
+        if info.ispkg or short.startswith(("cli.", "payer_sim.")) or short == "access.permissions":
             continue
-        module = importlib.import_module(f"claimdesk.services.{info.name}")
+        module = importlib.import_module(info.name)
         if "permissions import require" not in inspect.getsource(module):
             continue
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not name.startswith("_"):
-                functions[f"{info.name}.{name}"] = inspect.getsource(fn)
+                functions[f"{short}.{name}"] = inspect.getsource(fn)
     gates = {name for name, source in functions.items() if re.search(r"\brequire\(", source)}
     while True:  # through the functions they call
         more = {
             name
             for name, source in functions.items()
             if name not in gates
-            and any(re.search(rf"\b{g.split('.')[1]}\(", source) for g in gates)
+            and any(re.search(rf"\b{g.rsplit('.', 1)[1]}\(", source) for g in gates)
         }
         if not more:
             return {name: functions[name] for name in gates}
@@ -307,7 +302,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
         claim = make_claim(session)
         claim_id = claim.id or 0
     task_id = Ctx(engine, store, settings, claim_id, 0).task()
-    document_id = task_view_service.attach_document(
+    document_id = task_view.attach_document(
         engine, store, username="ann", task_id=task_id, data=b"ISA*x~", content_type="text/plain"
     )
     yield Ctx(engine, store, settings, claim_id, document_id)
@@ -335,35 +330,35 @@ def test_role_matrix(ctx: Ctx, function: str, who: str) -> None:
 def test_specialist_cannot_resolve_a_task_claimed_by_someone_else(ctx: Ctx) -> None:
     task_id = ctx.task(claimed_by="ann")
     with pytest.raises(ReviewConflict, match="claimed by someone else"):
-        review_service.resolve_review(
+        review_tasks.resolve_review(
             ctx.engine, task_id=task_id, username="bo", decision=DECISION, resumer=_no_resume
         )
     with pytest.raises(PermissionDenied):
-        queue_service.unclaim(ctx.engine, username="bo", task_id=task_id)
+        queue.unclaim(ctx.engine, username="bo", task_id=task_id)
     # A lead may (it is the lead's job to unblock); the task is then resolved once.
-    outcome = review_service.resolve_review(
+    outcome = review_tasks.resolve_review(
         ctx.engine, task_id=task_id, username="lead", decision=DECISION, resumer=_no_resume
     )
     assert outcome.decision_id > 0
 
 
 def test_delete_view_is_owner_only(ctx: Ctx) -> None:
-    view_id = saved_view_service.save_view(
+    view_id = saved_views.save_view(
         ctx.engine,
         username="ann",
         name="mine",
-        filters=queue_service.QueueFilters(),
+        filters=queue.QueueFilters(),
         shared=True,
     )
     for other in ("bo", "lead", "manager", "admin", "auditor"):
         with pytest.raises(PermissionDenied):
-            saved_view_service.delete_view(ctx.engine, username=other, view_id=view_id)
-    saved_view_service.delete_view(ctx.engine, username="ann", view_id=view_id)
+            saved_views.delete_view(ctx.engine, username=other, view_id=view_id)
+    saved_views.delete_view(ctx.engine, username="ann", view_id=view_id)
 
 
 def test_policy_table_reads_like_the_brief() -> None:
     """The policy the matrix enforces (independent of ``ROLE_ACTIONS``): spot checks."""
     writes = [f for f, (roles, _) in POLICY.items() if "auditor" not in roles]
-    assert "review_service.resolve_review" in writes and "queue_service.reassign" in writes
-    assert "specialist" not in POLICY["queue_service.reassign"][0]
-    assert POLICY["auth_service.create_user"][0] == {"admin"}
+    assert "review.tasks.resolve_review" in writes and "workqueue.queue.reassign" in writes
+    assert "specialist" not in POLICY["workqueue.queue.reassign"][0]
+    assert POLICY["access.auth.create_user"][0] == {"admin"}

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from claimdesk.cli.main import app
 from claimdesk.db import session_scope
-from claimdesk.services.claim_import_service import ImportRefused, import_claims
+from claimdesk.intake.import_claims import ImportRefused, import_claims
 from claimdesk.settings import Settings
 from claimdesk.x12 import write_837
 from models import AuditEvent, Claim, ClaimLine, Diagnosis, Provider

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from claimdesk.services.ledger_service import check_all_ledger_identities
+from claimdesk.claims.ledger import check_all_ledger_identities
 from models import LedgerEntry, Remittance
 from tests.reliability.stack_runs import (
     advance,

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from claimdesk.db import make_engine, session_scope
 from claimdesk.migrate import upgrade_database
-from claimdesk.services.review_service import reconcile_resumes
+from claimdesk.review.tasks import reconcile_resumes
 from claimdesk.settings import Settings
 from models import AuditEvent, append_audit_event, verify_audit_chain
 from tests.reliability.pg_cluster import ThrowawayCluster, pg_bin

@@ -31,16 +31,16 @@ import httpx
 import pytest
 from sqlmodel import Session, col, select
 
-from claimdesk.claim_status import ClaimStatus
+from claimdesk.claims.ledger import check_all_ledger_identities
+from claimdesk.claims.status import ClaimStatus
 from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
 from claimdesk.demo.sim_config import sim_config_from_database
 from claimdesk.documents import make_document_store
 from claimdesk.migrate import upgrade_database
 from claimdesk.payer_sim.testing import start_payer_sim, stop_payer_sim
-from claimdesk.services.ledger_service import check_all_ledger_identities
-from claimdesk.services.remittance_retrieval_service import retrieve_remittances
-from claimdesk.services.status_service import PENDING_REVIEW_DAYS
+from claimdesk.remittance.retrieval import retrieve_remittances
+from claimdesk.status_polling.service import PENDING_REVIEW_DAYS
 from models import (
     Appeal,
     Claim,

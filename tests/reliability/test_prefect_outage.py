@@ -24,10 +24,10 @@ from sqlmodel import Session, select
 from claimdesk.cli._bootstrap import bootstrap_stack
 from claimdesk.db import make_engine, session_scope
 from claimdesk.migrate import upgrade_database
-from claimdesk.services.prefect_resume import resume_with_reference
-from claimdesk.services.review_service import ResolveOutcome, resolve_review
+from claimdesk.review.tasks import ResolveOutcome, resolve_review
 from claimdesk.stack import Stack
 from models import AuditEvent, Claim, ReviewDecision, ReviewTask, User
+from tasks.resume import resume_with_reference
 from tests.e2e.stack_fixtures import (
     decisions_applied,
     flow_run_state,

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from claimdesk.access import auth
 from claimdesk.cli.main import app
 from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import make_document_store
@@ -34,9 +35,9 @@ from claimdesk.gateway.client import CoreClient
 from claimdesk.gateway.payer_config import PayerConfig
 from claimdesk.migrate import upgrade_database
 from claimdesk.passwords import hash_password, verify_password
-from claimdesk.services import auth_service, task_view_service
-from claimdesk.services.review_service import ensure_review_task
+from claimdesk.review.tasks import ensure_review_task
 from claimdesk.settings import Settings, get_settings
+from claimdesk.workqueue import task_view
 from models import User
 from tests.factories import make_claim
 from tests.gateway.sim_helpers import ACME, PASSWORD, PASSWORD_ENV, USERNAME
@@ -63,7 +64,7 @@ def test_passwords_are_argon2id_with_slow_hash_parameters(tmp_path: Path) -> Non
     upgrade_database(engine)
     with session_scope(engine) as session:
         session.add(User(username="root", role="admin", password_hash=digest))
-    auth_service.create_user(
+    auth.create_user(
         engine, username="root", new_username="sam", role="specialist", password=password
     )
     with Session(engine) as session:
@@ -150,7 +151,7 @@ def test_credentialed_payer_call_logs_no_secret_and_stores_encrypted(
             make_270("GW100", control=next(_controls), payer=ACME), claim_ids=[claim_id]
         )
         client.close()
-        task_view_service.attach_document(
+        task_view.attach_document(
             s3_engine,
             make_document_store(s3_settings),
             username="ann",

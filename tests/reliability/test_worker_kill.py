@@ -27,7 +27,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from claimdesk.services.ledger_service import check_all_ledger_identities
+from claimdesk.claims.ledger import check_all_ledger_identities
 from claimdesk.stack import Stack
 from models import Document, LedgerEntry, Remittance
 from tests.e2e.stack_fixtures import wait_until

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session
 
+from claimdesk.claims.snapshot import build_claim_snapshot
 from claimdesk.errors import NotFound
 from claimdesk.rules import CORE_PACK, run_rules
-from claimdesk.services.claim_snapshot import build_claim_snapshot
 from models import Authorization, Claim
 from models.crud import validated
 from tests.factories import make_claim, make_coverage, make_patient, make_payer, make_practice

@@ -7,9 +7,9 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from claimdesk.claims.snapshot import build_claim_snapshot
 from claimdesk.demo.generate import generate_demo_practice
 from claimdesk.rules import CORE_PACK, run_rules
-from claimdesk.services.claim_snapshot import build_claim_snapshot
 from models import Claim
 
 TODAY = date(2026, 11, 27)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from claimdesk.db import make_engine
 from claimdesk.migrate import upgrade_database
 from claimdesk.passwords import hash_password
-from claimdesk.services.review_service import ensure_review_task
+from claimdesk.review.tasks import ensure_review_task
 from claimdesk.settings import Settings
 from models import User
 from models.types import utcnow

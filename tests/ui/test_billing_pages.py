@@ -17,15 +17,15 @@ import pytest
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
+from claimdesk.billing import views as billing_views
+from claimdesk.billing.deposits import import_bank_csv, match_deposits
+from claimdesk.billing.payments import post_patient_payment
+from claimdesk.billing.plans import create_plan
+from claimdesk.billing.refunds import find_credit_balances
+from claimdesk.billing.statements import run_statement_cycle
 from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import make_document_store
 from claimdesk.errors import PermissionDenied
-from claimdesk.services import billing_page_service
-from claimdesk.services.deposit_service import import_bank_csv, match_deposits
-from claimdesk.services.patient_payment_service import post_patient_payment
-from claimdesk.services.payment_plan_service import create_plan
-from claimdesk.services.refund_service import find_credit_balances
-from claimdesk.services.statement_service import run_statement_cycle
 from models import AuditEvent, Refund, User
 from models.types import utcnow
 from tests.billing.helpers import posted_claim
@@ -215,7 +215,7 @@ def test_payments_page_is_read_only_for_the_auditor_and_the_service_refuses_too(
     from claimdesk.documents import LocalDocumentStore
 
     with pytest.raises(PermissionDenied):
-        billing_page_service.post_payment(
+        billing_views.post_payment(
             make_engine(app_env), username="aud1", patient_id=billing_data["patient_id"],
             amount="5.00", method="cash", reference="", received_on=utcnow().date(),
             allocations={}, on_account=False, plan_id=None, form_token="t",

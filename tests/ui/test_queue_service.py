@@ -15,10 +15,10 @@ from sqlmodel import Session, select
 
 from claimdesk.db import make_engine
 from claimdesk.errors import PermissionDenied, ReviewConflict
-from claimdesk.services import queue_service, saved_view_service, task_view_service
-from claimdesk.services.prefect_resume import resume_unavailable
-from claimdesk.services.queue_service import QueueFilters
 from claimdesk.settings import Settings
+from claimdesk.workqueue import queue, saved_views, task_view
+from claimdesk.workqueue.queue import QueueFilters
+from tasks.resume import resume_unavailable
 from tests.conftest import DB_BACKENDS
 from tests.ui.seed import seed_app_database
 
@@ -45,7 +45,7 @@ def test_keyset_pages_cover_every_task_once_in_priority_order(seeded: Any) -> No
     seen: list[int] = []
     cursor = None
     while True:
-        page = queue_service.list_queue(
+        page = queue.list_queue(
             engine, username="spec1", filters=QueueFilters(), cursor=cursor, limit=4
         )
         seen += [r.task_id for r in page.rows]
@@ -58,10 +58,8 @@ def test_keyset_pages_cover_every_task_once_in_priority_order(seeded: Any) -> No
 
 def test_due_sort_pages_follow_the_deadline(seeded: Any) -> None:
     engine, data = seeded
-    first = queue_service.list_queue(
-        engine, username="spec1", filters=QueueFilters(sort="due"), limit=4
-    )
-    rest = queue_service.list_queue(
+    first = queue.list_queue(engine, username="spec1", filters=QueueFilters(sort="due"), limit=4)
+    rest = queue.list_queue(
         engine, username="spec1", filters=QueueFilters(sort="due"), cursor=first.next_cursor
     )
     assert [r.task_id for r in first.rows + rest.rows] == data["task_ids"]
@@ -75,7 +73,7 @@ def test_filters_round_trip_through_url_params() -> None:
 
 def test_list_masks_member_ids(seeded: Any) -> None:
     engine, _ = seeded
-    row = queue_service.list_queue(engine, username="spec1", filters=QueueFilters()).rows[0]
+    row = queue.list_queue(engine, username="spec1", filters=QueueFilters()).rows[0]
     assert row.member_id.startswith("••") and row.member_id[-4:].isdigit()
 
 
@@ -88,7 +86,7 @@ def test_next_task_has_exactly_one_winner_per_task(
     engine = make_engine(settings)
     callers = ["spec1", "spec2", "lead1"] * 3
     with ThreadPoolExecutor(max_workers=len(callers)) as pool:
-        won = list(pool.map(lambda u: queue_service.take_next_task(engine, username=u), callers))
+        won = list(pool.map(lambda u: queue.take_next_task(engine, username=u), callers))
     taken = [t for t in won if t is not None]
     assert sorted(taken) == sorted(data["task_ids"])  # six tasks, six winners, no repeats
     assert won.count(None) == len(callers) - 6
@@ -98,18 +96,16 @@ def test_next_task_has_exactly_one_winner_per_task(
 def test_auditor_cannot_take_or_reassign(seeded: Any) -> None:
     engine, data = seeded
     with pytest.raises(PermissionDenied):
-        queue_service.take_next_task(engine, username="aud1")
+        queue.take_next_task(engine, username="aud1")
     with pytest.raises(PermissionDenied):
-        queue_service.reassign(
-            engine, username="spec1", task_ids=data["task_ids"], to_username="spec2"
-        )
+        queue.reassign(engine, username="spec1", task_ids=data["task_ids"], to_username="spec2")
 
 
 def test_bulk_reassign_reports_what_could_not_move(seeded: Any) -> None:
     engine, data = seeded
     first, second, *_ = data["task_ids"]
-    queue_service.claim(engine, username="spec2", task_id=second)
-    report = queue_service.reassign(
+    queue.claim(engine, username="spec2", task_id=second)
+    report = queue.reassign(
         engine, username="lead1", task_ids=[first, second, 999_999], to_username="spec2"
     )
     assert report.moved == [first]
@@ -119,33 +115,33 @@ def test_bulk_reassign_reports_what_could_not_move(seeded: Any) -> None:
 def test_unclaim_by_someone_else_is_refused(seeded: Any) -> None:
     engine, data = seeded
     task_id = data["task_ids"][0]
-    queue_service.claim(engine, username="spec1", task_id=task_id)
+    queue.claim(engine, username="spec1", task_id=task_id)
     with pytest.raises(PermissionDenied):
-        queue_service.unclaim(engine, username="spec2", task_id=task_id)
-    queue_service.unclaim(engine, username="spec1", task_id=task_id)
+        queue.unclaim(engine, username="spec2", task_id=task_id)
+    queue.unclaim(engine, username="spec1", task_id=task_id)
     with pytest.raises(ReviewConflict):
-        queue_service.unclaim(engine, username="spec1", task_id=task_id)
+        queue.unclaim(engine, username="spec1", task_id=task_id)
 
 
 def test_saved_views_are_private_unless_shared(seeded: Any) -> None:
     engine, _ = seeded
     filters = QueueFilters(kinds=("scrub",), sort="due")
-    private = saved_view_service.save_view(
+    private = saved_views.save_view(
         engine, username="spec1", name="mine", filters=filters, shared=False
     )
-    shared = saved_view_service.save_view(
+    shared = saved_views.save_view(
         engine, username="spec1", name="team", filters=filters, shared=True
     )
-    assert saved_view_service.read_view(engine, username="spec2", view_id=shared).filters == filters
+    assert saved_views.read_view(engine, username="spec2", view_id=shared).filters == filters
     with pytest.raises(Exception, match="no saved view"):
-        saved_view_service.read_view(engine, username="spec2", view_id=private)
+        saved_views.read_view(engine, username="spec2", view_id=private)
 
 
 def test_decision_without_a_waiting_flow_is_recorded_and_applied(seeded: Any) -> None:
     engine, _ = seeded
-    task_id = queue_service.take_next_task(engine, username="spec1")
+    task_id = queue.take_next_task(engine, username="spec1")
     assert task_id is not None
-    outcome = task_view_service.submit_decision(
+    outcome = task_view.submit_decision(
         engine,
         username="spec1",
         task_id=task_id,
@@ -153,11 +149,11 @@ def test_decision_without_a_waiting_flow_is_recorded_and_applied(seeded: Any) ->
         resumer=resume_unavailable,
     )
     assert "applied (overridden)" in outcome.message
-    view = task_view_service.read_task_view(engine, username="spec1", task_id=task_id)
+    view = task_view.read_task_view(engine, username="spec1", task_id=task_id)
     assert view.task.status == "resolved" and view.claim is not None
     assert view.claim.status == "queued"
     with pytest.raises(ReviewConflict):
-        task_view_service.submit_decision(
+        task_view.submit_decision(
             engine,
             username="spec2",
             task_id=task_id,
@@ -171,7 +167,7 @@ def test_pretty_x12_puts_one_segment_per_line() -> None:
         "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       "
         "*261127*0800*^*00501*000000001*0*T*:~"
     )
-    text = task_view_service.pretty_x12((isa + "GS*HC~ST*837*0001~").encode())
+    text = task_view.pretty_x12((isa + "GS*HC~ST*837*0001~").encode())
     assert text.splitlines()[1:] == ["GS*HC~", "ST*837*0001~"]
 
 
@@ -182,8 +178,8 @@ def test_comments_attachments_and_documents_are_audited(seeded: Any, tmp_path: P
     engine, data = seeded
     store = LocalDocumentStore(tmp_path / "docs")
     task_id = data["task_ids"][0]
-    task_view_service.add_comment(engine, username="spec1", task_id=task_id, body="called payer")
-    document_id = task_view_service.attach_document(
+    task_view.add_comment(engine, username="spec1", task_id=task_id, body="called payer")
+    document_id = task_view.attach_document(
         engine,
         store,
         username="spec1",
@@ -192,15 +188,13 @@ def test_comments_attachments_and_documents_are_audited(seeded: Any, tmp_path: P
         content_type="application/pdf",
         kind="appeal_letter",
     )
-    view = task_view_service.read_task_view(engine, username="aud1", task_id=task_id)
+    view = task_view.read_task_view(engine, username="aud1", task_id=task_id)
     assert [c[2] for c in view.comments] == ["called payer"]
     assert [d.id for d in view.documents] == [document_id]
-    content = task_view_service.read_document(
-        engine, store, username="aud1", document_id=document_id
-    )
+    content = task_view.read_document(engine, store, username="aud1", document_id=document_id)
     assert content.data == b"%PDF-1.4 appeal" and content.text is None
     with pytest.raises(PermissionDenied):
-        task_view_service.add_comment(engine, username="aud1", task_id=task_id, body="hi")
+        task_view.add_comment(engine, username="aud1", task_id=task_id, body="hi")
     with Session(engine) as session:
         actions = {e.action for e in session.exec(select(AuditEvent))}
     assert {"comment.added", "document.attached", "claim.viewed", "document.viewed"} <= actions

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from claimdesk.services.permissions import ROLE_ACTIONS
+from claimdesk.access.permissions import ROLE_ACTIONS
 from tests.ui.seed import UI_DIR, USERS, signed_in
 from ui.navigation import ALL_PAGES, pages_for_role
 

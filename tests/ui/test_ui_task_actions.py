@@ -7,8 +7,8 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 from claimdesk.db import make_engine
-from claimdesk.services import queue_service, task_view_service
-from claimdesk.services.prefect_resume import resume_unavailable
+from claimdesk.workqueue import queue, task_view
+from tasks.resume import resume_unavailable
 from tests.ui.seed import UI_DIR, signed_in
 
 TIMEOUT = 60
@@ -30,7 +30,7 @@ def test_decision_on_a_task_resolved_meanwhile_is_a_clear_warning(
     at.selectbox(key=f"decision.{task_id}.action").select("override")
     at.text_area(key=f"decision.{task_id}.reason").input("codes confirmed")
     engine = make_engine(app_env)
-    task_view_service.submit_decision(  # someone else, while spec1 was typing
+    task_view.submit_decision(  # someone else, while spec1 was typing
         engine,
         username="spec2",
         task_id=task_id,
@@ -59,7 +59,7 @@ def test_lead_bulk_reassign_reports_what_could_not_move(
     app_env: Any, app_data: dict[str, Any]
 ) -> None:
     engine = make_engine(app_env)
-    queue_service.claim(engine, username="spec2", task_id=app_data["task_ids"][2])
+    queue.claim(engine, username="spec2", task_id=app_data["task_ids"][2])
     engine.dispose()
     at = _page("pages/reassign_page.py", "lead1", status="active")
     at.checkbox(key="reassign.all").check()

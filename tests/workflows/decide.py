@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from claimdesk.claims.cob import next_coverage
 from claimdesk.db import session_scope
+from claimdesk.denials.appeals import store_document
 from claimdesk.documents import DocumentStore
-from claimdesk.services.appeal_service import store_document
-from claimdesk.services.cob_service import next_coverage
 from models import Claim, ReviewTask
 
 # Denials the payer overturns when the records come with the appeal (the simulator's rule).

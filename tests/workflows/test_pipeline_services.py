@@ -18,40 +18,40 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from claimdesk.claims.ledger import check_all_ledger_identities
 from claimdesk.clock import now, today
 from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
 from claimdesk.demo.sim_config import sim_config_from_database
-from claimdesk.documents import DocumentStore, make_document_store
-from claimdesk.errors import ValidationFailed
-from claimdesk.migrate import upgrade_database
-from claimdesk.payer_sim.testing import start_payer_sim, stop_payer_sim
-from claimdesk.services.acknowledgement_service import retrieve_acknowledgements
-from claimdesk.services.appeal_workflow_service import (
+from claimdesk.denials.workflow import (
     denials_without_a_review,
     next_denial_step,
     record_mail_appeal_outcome,
     send_appeal,
     track_appeal_outcomes,
 )
-from claimdesk.services.decision_service import apply_recorded_decision
-from claimdesk.services.ledger_service import check_all_ledger_identities
-from claimdesk.services.remittance_retrieval_service import (
+from claimdesk.documents import DocumentStore, make_document_store
+from claimdesk.errors import ValidationFailed
+from claimdesk.migrate import upgrade_database
+from claimdesk.payer_sim.testing import start_payer_sim, stop_payer_sim
+from claimdesk.remittance.retrieval import (
     RemittanceRun,
     post_file,
     retrieve_remittances,
     sender_payer_id,
 )
-from claimdesk.services.review_service import resolve_review
-from claimdesk.services.status_service import claims_due, poll_claims
-from claimdesk.services.submission_service import (
+from claimdesk.review.tasks import resolve_review
+from claimdesk.settings import Settings
+from claimdesk.status_polling.service import claims_due, poll_claims
+from claimdesk.submission.acknowledgements import retrieve_acknowledgements
+from claimdesk.submission.service import (
     build_batches,
     mark_sent_claims,
     scrub_ready_claims,
     send_built_submission,
     unsent_submissions,
 )
-from claimdesk.settings import Settings
+from claimdesk.workqueue.appliers import apply_recorded_decision
 from models import (
     Appeal,
     Claim,

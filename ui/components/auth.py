@@ -8,14 +8,14 @@ from datetime import datetime
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from claimdesk.errors import ClaimdeskError
-from claimdesk.services.auth_service import (
+from claimdesk.access.auth import (
     SignedInUser,
     authenticate,
     authenticate_oidc,
     record_logout,
     session_expired,
 )
+from claimdesk.errors import ClaimdeskError
 from claimdesk.settings import Settings
 from models.types import utcnow
 from ui.navigation import PAGE_ROLES

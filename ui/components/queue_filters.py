@@ -10,7 +10,7 @@ from decimal import Decimal
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services.queue_service import DUE_WINDOWS, STATUSES, Choices, QueueFilters
+from claimdesk.workqueue.queue import DUE_WINDOWS, STATUSES, Choices, QueueFilters
 
 PREFIX = "queue_filters."
 _FILTER_PARAMS = ("kind", "payer", "status", "assignee", "due", "min", "max", "sort")

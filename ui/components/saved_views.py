@@ -9,8 +9,8 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services import saved_view_service
-from claimdesk.services.queue_service import QueueFilters
+from claimdesk.workqueue import saved_views
+from claimdesk.workqueue.queue import QueueFilters
 from ui.components.queue_filters import PREFIX, set_url_filters
 
 
@@ -24,7 +24,7 @@ def _apply(filters: QueueFilters) -> None:
 def show(engine: Engine, *, username: str, filters: QueueFilters) -> None:
     if "view" in st.query_params:  # a shared link: ?view=ID
         try:
-            view = saved_view_service.read_view(
+            view = saved_views.read_view(
                 engine, username=username, view_id=int(st.query_params["view"])
             )
         except (ClaimdeskError, ValueError) as exc:
@@ -33,7 +33,7 @@ def show(engine: Engine, *, username: str, filters: QueueFilters) -> None:
             del st.query_params["view"]
             _apply(view.filters)
             st.rerun()
-    views = saved_view_service.list_views(engine, username=username)
+    views = saved_views.list_views(engine, username=username)
     with st.expander("Saved views"):
         if views:
             left, right = st.columns([3, 1])
@@ -53,7 +53,7 @@ def show(engine: Engine, *, username: str, filters: QueueFilters) -> None:
             shared = st.checkbox("Share with everyone", key="saved_views.shared")
             if st.form_submit_button("Save view"):
                 try:
-                    saved_view_service.save_view(
+                    saved_views.save_view(
                         engine, username=username, name=name, filters=filters, shared=shared
                     )
                 except ClaimdeskError as exc:

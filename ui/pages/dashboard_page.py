@@ -11,7 +11,8 @@ import pandas as pd
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services import dashboard_service, flow_run_service, patient_kpi_service
+from claimdesk.reporting import dashboard, patient_kpis
+from claimdesk.reporting import flow_runs as prefect_runs
 from models.types import utcnow
 from ui.components import auth
 from ui.deps import get_engine, get_settings
@@ -30,7 +31,7 @@ st.title("Dashboard")
 @st.fragment(run_every=QUEUE_REFRESH_S)
 def queue_health() -> None:
     try:
-        health = dashboard_service.read_queue_health(engine, username=user.username)
+        health = dashboard.read_queue_health(engine, username=user.username)
     except ClaimdeskError as exc:
         st.error(str(exc))
         return
@@ -61,7 +62,7 @@ def queue_health() -> None:
                 .encode(
                     x="kind:N",
                     y="tasks:Q",
-                    color=alt.Color("age:N", sort=list(dashboard_service.AGE_BUCKETS)),
+                    color=alt.Color("age:N", sort=list(dashboard.AGE_BUCKETS)),
                 ),
                 width="stretch",
             )
@@ -77,7 +78,7 @@ def queue_health() -> None:
                 alt.Chart(risk)
                 .mark_bar()
                 .encode(
-                    x=alt.X("deadline:N", sort=list(dashboard_service.DEADLINE_BUCKETS)),
+                    x=alt.X("deadline:N", sort=list(dashboard.DEADLINE_BUCKETS)),
                     y="dollars:Q",
                     tooltip=["deadline", "dollars", "tasks"],
                 ),
@@ -91,7 +92,7 @@ def queue_health() -> None:
                 alt.Chart(per).mark_bar().encode(x="specialist:N", y="tasks:Q", color="kind:N"),
                 width="stretch",
             )
-    days = dashboard_service.THROUGHPUT_DAYS
+    days = dashboard.THROUGHPUT_DAYS
     st.subheader(f"Throughput: resolved per specialist per day (last {days} days)")
     through = pd.DataFrame(health.throughput, columns=["specialist", "day", "resolved"])
     if through.empty:
@@ -124,8 +125,8 @@ def flow_runs() -> None:
     st.header("Flow runs (last 24 h)")
     settings = get_settings()
     try:
-        runs = flow_run_service.read_flow_runs(settings.prefect_api_url)
-    except flow_run_service.PrefectUnavailable as exc:
+        runs = prefect_runs.read_flow_runs(settings.prefect_api_url)
+    except prefect_runs.PrefectUnavailable as exc:
         st.warning(str(exc))
         return
     if not runs:
@@ -141,7 +142,7 @@ def flow_runs() -> None:
         .encode(x="hour:T", y="count():Q", color="state:N", column="deployment:N"),
     )
     base = (settings.prefect_api_url or "").rstrip("/").removesuffix("/api")
-    for label, group in flow_run_service.needs_attention(runs).items():
+    for label, group in prefect_runs.needs_attention(runs).items():
         st.subheader(f"{label.capitalize()} ({len(group)})")
         if group:
             st.dataframe(
@@ -175,7 +176,7 @@ def kpis() -> None:
         st.info("Pick the first and the last date of service.")
         return
     try:
-        k = dashboard_service.read_kpis(
+        k = dashboard.read_kpis(
             engine, username=user.username, date_from=period[0], date_to=period[1]
         )
     except ClaimdeskError as exc:
@@ -212,9 +213,7 @@ def kpis() -> None:
 def patient_billing() -> None:
     st.header("Patient balances and cash")
     try:
-        k = patient_kpi_service.read_patient_kpis(
-            engine, username=user.username, as_of=utcnow().date()
-        )
+        k = patient_kpis.read_patient_kpis(engine, username=user.username, as_of=utcnow().date())
     except ClaimdeskError as exc:
         st.error(str(exc))
         return

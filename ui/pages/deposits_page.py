@@ -10,8 +10,8 @@ from collections import Counter
 
 import streamlit as st
 
+from claimdesk.billing import views as billing
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services import billing_page_service as billing
 from models.types import utcnow
 from ui.components import auth
 from ui.deps import get_engine

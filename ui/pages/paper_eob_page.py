@@ -1,6 +1,6 @@
 """Specialists: post a paper EOB by hand, picking each adjustment's group and CARC in words.
 
-The entry is checked and posted by ``paper_eob_service`` exactly like an 835:
+The entry is checked and posted by ``paper_eob`` exactly like an 835:
 same matching, ledger, denials and secondary billing; a refusal names the field.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services import paper_eob_service
+from claimdesk.remittance import paper_eob
 from ui.components import auth
 from ui.deps import get_document_store, get_engine
 
@@ -25,8 +25,8 @@ st.caption(
     "like an 835: each line's charge = paid + adjustments, the check total = the sum paid."
 )
 try:
-    payers = paper_eob_service.read_payers(engine, username=user.username)
-    codes = paper_eob_service.routing_choices()
+    payers = paper_eob.read_payers(engine, username=user.username)
+    codes = paper_eob.routing_choices()
 except ClaimdeskError as exc:
     st.error(str(exc))
     st.stop()
@@ -47,9 +47,7 @@ paid_on = head[2].date_input("Payment date", key="eob.date")
 total = head[3].text_input("Check total", placeholder="0.00", key="eob.total")
 
 try:
-    claims = paper_eob_service.read_awaiting_claims(
-        engine, username=user.username, payer_id=payer_id
-    )
+    claims = paper_eob.read_awaiting_claims(engine, username=user.username, payer_id=payer_id)
 except ClaimdeskError as exc:
     st.error(str(exc))
     st.stop()
@@ -145,7 +143,7 @@ if st.button("Post EOB", type="primary", key="eob.post", disabled=not picked):
         "claims": entry_claims,
     }
     try:
-        report = paper_eob_service.submit_paper_eob(
+        report = paper_eob.submit_paper_eob(
             engine, username=user.username, data=json.dumps(entry), store=get_document_store()
         )
     except ClaimdeskError as exc:

@@ -12,8 +12,8 @@ from functools import partial
 
 import streamlit as st
 
+from claimdesk.billing import views as billing
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services import billing_page_service as billing
 from models.patient_billing import PAYMENT_METHODS
 from models.types import utcnow
 from ui.components import auth

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services import queue_service
+from claimdesk.workqueue import queue
 from ui.components import auth, pager, queue_filters, saved_views
 from ui.deps import get_engine
 from ui.navigation import TASK, UI_DIR
@@ -22,7 +22,7 @@ for notice in st.session_state.pop(NOTICES_KEY, []):
 can_work = auth.can(user, "task.claim")
 if can_work and st.button("Next task", type="primary", key="queue.next"):
     try:
-        task_id = queue_service.take_next_task(engine, username=user.username)
+        task_id = queue.take_next_task(engine, username=user.username)
     except ClaimdeskError as exc:
         st.error(str(exc))
     else:
@@ -31,12 +31,12 @@ if can_work and st.button("Next task", type="primary", key="queue.next"):
         else:
             st.switch_page(str(UI_DIR / TASK.path), query_params={"task": str(task_id)})
 
-choices = queue_service.read_choices(engine, username=user.username)
+choices = queue.read_choices(engine, username=user.username)
 filters = queue_filters.show(choices, can_work=can_work)
 saved_views.show(engine, username=user.username, filters=filters)
 cursor, page_number = pager.current("queue", repr(filters))
 try:
-    page = queue_service.list_queue(engine, username=user.username, filters=filters, cursor=cursor)
+    page = queue.list_queue(engine, username=user.username, filters=filters, cursor=cursor)
 except ClaimdeskError as exc:
     st.error(str(exc))
     st.stop()
@@ -76,7 +76,7 @@ selection = st.dataframe(
 chosen = [page.rows[i].task_id for i in selection.selection.rows] if rows else []
 if can_work and chosen:
     left, right, _ = st.columns([1, 1, 6])
-    for label, action in (("Claim", queue_service.claim), ("Unclaim", queue_service.unclaim)):
+    for label, action in (("Claim", queue.claim), ("Unclaim", queue.unclaim)):
         column = left if label == "Claim" else right
         if column.button(f"{label} {len(chosen)}", key=f"queue.{label.lower()}"):
             notices = []

@@ -5,18 +5,18 @@ from __future__ import annotations
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services import queue_service
+from claimdesk.workqueue import queue
 from ui.components import auth, pager, queue_filters
 from ui.deps import get_engine
 
 user = auth.page_user("task.reassign")
 engine = get_engine()
 st.title("Reassign tasks")
-choices = queue_service.read_choices(engine, username=user.username)
+choices = queue.read_choices(engine, username=user.username)
 filters = queue_filters.show(choices, can_work=False)
 cursor, page_number = pager.current("reassign", repr(filters))
 try:
-    page = queue_service.list_queue(engine, username=user.username, filters=filters, cursor=cursor)
+    page = queue.list_queue(engine, username=user.username, filters=filters, cursor=cursor)
 except ClaimdeskError as exc:
     st.error(str(exc))
     st.stop()
@@ -41,7 +41,7 @@ if submitted:
         st.error("Pick tasks and the person to move them to.")
     else:
         try:
-            report = queue_service.reassign(
+            report = queue.reassign(
                 engine, username=user.username, task_ids=task_ids, to_username=target
             )
         except ClaimdeskError as exc:

@@ -10,9 +10,9 @@ from functools import partial
 
 import streamlit as st
 
+from claimdesk.billing import views as billing
+from claimdesk.billing.statements import DEFAULT_CYCLE_DAYS
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services import billing_page_service as billing
-from claimdesk.services.statement_service import DEFAULT_CYCLE_DAYS
 from models.types import utcnow
 from ui.components import auth
 from ui.deps import get_document_store, get_engine

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError, ReviewConflict
-from claimdesk.services import flow_run_service, queue_service, task_view_service
+from claimdesk.reporting import flow_runs
+from claimdesk.workqueue import queue, task_view
 from ui.components import auth, decision_form
 from ui.deps import get_document_store, get_engine, get_resumer, get_settings
 from ui.navigation import QUEUE
@@ -20,7 +21,7 @@ if not raw_id or not raw_id.isdigit():
     st.stop()
 task_id = int(raw_id)
 try:
-    view = task_view_service.read_task_view(
+    view = task_view.read_task_view(
         engine,
         username=user.username,
         task_id=task_id,
@@ -38,10 +39,8 @@ flow_link = ""
 if view.flow_run_url and task.flow_run_id:
     # The run's state from Prefect: a person sees it suspended, then resumed and completed.
     try:
-        run_state = flow_run_service.read_flow_run_state(
-            get_settings().prefect_api_url, task.flow_run_id
-        )
-    except flow_run_service.PrefectUnavailable:
+        run_state = flow_runs.read_flow_run_state(get_settings().prefect_api_url, task.flow_run_id)
+    except flow_runs.PrefectUnavailable:
         run_state = "state unknown"
     flow_link = f" · [flow run]({view.flow_run_url}) {run_state}"
 st.caption(
@@ -54,14 +53,14 @@ if can_work and task.status in ("open", "claimed"):
     left, right, _ = st.columns([1, 1, 6])
     if task.status == "open" and left.button("Claim", key="task.claim"):
         try:
-            queue_service.claim(engine, username=user.username, task_id=task_id)
+            queue.claim(engine, username=user.username, task_id=task_id)
         except ClaimdeskError as exc:
             st.warning(str(exc))
         else:
             st.rerun()
     if task.status == "claimed" and right.button("Unclaim", key="task.unclaim"):
         try:
-            queue_service.unclaim(engine, username=user.username, task_id=task_id)
+            queue.unclaim(engine, username=user.username, task_id=task_id)
         except ClaimdeskError as exc:
             st.warning(str(exc))
         else:
@@ -145,7 +144,7 @@ with tabs[2]:
         with st.expander(f"{document.kind} · {document.direction} · {document.size} bytes"):
             if st.button("Open", key=f"task.doc.{document.id}"):
                 try:
-                    content = task_view_service.read_document(
+                    content = task_view.read_document(
                         engine,
                         get_document_store(),
                         username=user.username,
@@ -166,10 +165,10 @@ with tabs[2]:
     if auth.can(user, "task.resolve") and claim is not None:
         with st.form("task.attach", clear_on_submit=True):
             upload = st.file_uploader("Attach a file (appeal letter, records)")
-            kind = st.selectbox("Kind", task_view_service.ATTACHMENT_KINDS)
+            kind = st.selectbox("Kind", task_view.ATTACHMENT_KINDS)
             if st.form_submit_button("Attach") and upload is not None:
                 try:
-                    task_view_service.attach_document(
+                    task_view.attach_document(
                         engine,
                         get_document_store(),
                         username=user.username,
@@ -198,7 +197,7 @@ with tabs[4]:
             body = st.text_area("Add a comment", key="task.comment.body")
             if st.form_submit_button("Add comment"):
                 try:
-                    task_view_service.add_comment(
+                    task_view.add_comment(
                         engine, username=user.username, task_id=task_id, body=body
                     )
                 except ClaimdeskError as exc:
@@ -223,14 +222,14 @@ with tabs[5]:
         st.session_state["task.form_shown"] = task_id
         decision = decision_form.show(task.decision_schema, key=f"decision.{task_id}")
         if decision is not None:
-            problems = task_view_service.check_decision(task.kind, decision)
+            problems = task_view.check_decision(task.kind, decision)
             if problems:
                 st.error(
                     "The decision is not complete:\n\n" + "\n".join(f"- {p}" for p in problems)
                 )
             else:
                 try:
-                    outcome = task_view_service.submit_decision(
+                    outcome = task_view.submit_decision(
                         engine,
                         username=user.username,
                         task_id=task_id,

@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 import streamlit as st
 
+from claimdesk.access import auth as accounts
 from claimdesk.errors import ClaimdeskError
-from claimdesk.services import auth_service
 from models.users import ROLES
 from ui.components import auth
 from ui.deps import get_engine
@@ -16,7 +16,7 @@ user = auth.page_user("user.manage")
 engine = get_engine()
 st.title("Users")
 try:
-    users = auth_service.list_users(engine, username=user.username)
+    users = accounts.list_users(engine, username=user.username)
 except ClaimdeskError as exc:
     st.error(str(exc))
     st.stop()
@@ -30,7 +30,7 @@ with st.form("users.add", clear_on_submit=True):
     password = st.text_input("Initial password", type="password")
     if st.form_submit_button("Add user"):
         try:
-            auth_service.create_user(
+            accounts.create_user(
                 engine,
                 username=user.username,
                 new_username=new_username,

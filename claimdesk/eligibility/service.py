@@ -1,0 +1,336 @@
+"""Eligibility before the claim goes: 270 out, 271 back, routed.
+
+Active coverage that matches moves the claim on; inactive, terminated, an
+unknown member, another payer primary or a demographic mismatch puts the claim
+on hold with a review task. A payer that cannot be reached leaves the claim
+where it was, to be asked again on the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, or_, select
+
+from claimdesk.claims.wire_data import eligibility_inquiry, envelope_for
+from claimdesk.db import session_scope
+from claimdesk.gateway.errors import PayerError
+from claimdesk.gateway.factory import client_for
+from claimdesk.gateway.fan_out import fan_out
+from claimdesk.review.tasks import ensure_review_task
+from claimdesk.settings import Settings
+from claimdesk.x12 import Eligibility271, X12Error, iter_transactions, write_270
+from claimdesk.x12.claim_data import ControlNumbers, EligibilityBatch270
+from models import (
+    Appointment,
+    Claim,
+    Coverage,
+    Document,
+    EligibilityCheck,
+    Patient,
+    Payer,
+    allocate_control_numbers,
+)
+from models.crud import set_claim_status
+from models.types import utcnow
+
+ACTOR = "system:eligibility"
+# AAA03 reason codes: 75 subscriber not found; 71-73 birth date / name do not match.
+_UNKNOWN_MEMBER = {"75", "67", "76"}
+_MISMATCH = {"71", "72", "73", "58"}
+
+
+@dataclass(frozen=True)
+class CoverageCheck:
+    coverage_id: int
+    claim_ids: tuple[int, ...]
+    service_date: date
+
+
+@dataclass
+class EligibilityRun:
+    checked: int = 0
+    active: int = 0
+    held: int = 0
+    payer_errors: int = 0
+    review_task_ids: list[int] = field(default_factory=list)
+
+
+def select_coverages_to_check(
+    session: Session,
+    *,
+    today: date,
+    horizon_days: int,
+    recheck_days: int,
+    limit: int,
+    payer_id: int | None = None,
+) -> list[CoverageCheck]:
+    """Draft claims whose coverage was not verified recently, and upcoming appointments."""
+    stale = utcnow() - timedelta(days=recheck_days)
+    claims = session.exec(
+        select(col(Claim.id), col(Claim.coverage_id), col(Claim.service_from))
+        .join(Coverage, col(Coverage.id) == col(Claim.coverage_id))
+        .where(Claim.status == "draft", *([Coverage.payer_id == payer_id] if payer_id else []))
+        .order_by(col(Claim.id))
+        .limit(limit)
+    ).all()
+    verified_recently = {
+        row.id
+        for row in session.exec(
+            select(Coverage).where(
+                col(Coverage.id).in_({c[1] for c in claims}), col(Coverage.verified_at) >= stale
+            )
+        ).all()
+    }
+    by_coverage: dict[int, list[tuple[int, date]]] = {}
+    for claim_id, coverage_id, service_from in claims:
+        by_coverage.setdefault(coverage_id, []).append((claim_id or 0, service_from))
+    checks = [
+        CoverageCheck(coverage_id, tuple(c for c, _ in rows), min(d for _, d in rows))
+        for coverage_id, rows in by_coverage.items()
+    ]
+    # Verified recently: such claims move on without another 270.
+    fresh = [c for c in checks if c.coverage_id in verified_recently]
+    checks = [c for c in checks if c.coverage_id not in verified_recently]
+    for check in fresh:
+        for claim in session.exec(select(Claim).where(col(Claim.id).in_(check.claim_ids))).all():
+            set_claim_status(
+                session=session,
+                claim=claim,
+                status="ready",
+                actor=ACTOR,
+                reason="verified_recently",
+            )
+    horizon = today + timedelta(days=horizon_days)
+    seen = {c.coverage_id for c in checks}
+    appointments = session.exec(
+        select(col(Coverage.id), col(Appointment.scheduled_at))
+        .join(Patient, col(Patient.id) == col(Appointment.patient_id))
+        .join(Coverage, col(Coverage.patient_id) == col(Patient.id))
+        .where(
+            Coverage.coverage_order == 1,
+            *([Coverage.payer_id == payer_id] if payer_id else []),
+            col(Appointment.status) == "scheduled",
+            or_(col(Coverage.verified_at).is_(None), col(Coverage.verified_at) < stale),
+        )
+    ).all()
+    for appointment_coverage, when in appointments:
+        if appointment_coverage is None or appointment_coverage in seen:
+            continue
+        if today <= when.date() <= horizon:
+            seen.add(appointment_coverage)
+            checks.append(CoverageCheck(appointment_coverage, (), when.date()))
+    return checks[:limit]
+
+
+def run_eligibility(
+    engine: Engine, settings: Settings, checks: list[CoverageCheck], *, today: date
+) -> EligibilityRun:
+    """Ask each payer about its coverages (real time, bounded concurrency) and route."""
+    run = EligibilityRun()
+    with Session(engine) as session:
+        payer_of = {
+            c.coverage_id: session.get(Coverage, c.coverage_id).payer_id  # type: ignore[union-attr]
+            for c in checks
+        }
+        payers = {p.id: p for p in session.exec(select(Payer)).all()}
+    for payer_id in sorted(set(payer_of.values())):
+        payer = payers[payer_id]
+        mine = [c for c in checks if payer_of[c.coverage_id] == payer_id]
+        client = client_for(payer, settings=settings, engine=engine)
+
+        def ask(item: tuple[CoverageCheck, bytes], client: Any = client) -> bytes:
+            return bytes(client.eligibility(item[1], claim_ids=item[0].claim_ids))
+
+        try:
+            requests = [_build_270(engine, settings, payer, check) for check in mine]
+            answers = fan_out(
+                ask, list(zip(mine, requests, strict=True)), max_concurrency=payer.max_concurrency
+            )
+        finally:
+            client.close()
+        for check, request, answer in zip(mine, requests, answers, strict=True):
+            run.checked += 1
+            if isinstance(answer, PayerError):
+                run.payer_errors += 1
+                _record(engine, check, request, None, "error", [], [])
+                continue
+            outcome, benefits, rejections = classify_271(answer, engine, check)
+            task_ids = _record(
+                engine,
+                check,
+                request,
+                answer,
+                outcome,
+                benefits,
+                rejections,
+                payer_id=payer_id,
+                today=today,
+            )
+            if outcome == "active":
+                run.active += 1
+            else:
+                run.held += 1
+                run.review_task_ids.extend(task_ids)
+    return run
+
+
+def _build_270(engine: Engine, settings: Settings, payer: Payer, check: CoverageCheck) -> bytes:
+    with session_scope(engine) as session:
+        coverage = session.get(Coverage, check.coverage_id)
+        assert coverage is not None
+        isa, gs, st = (
+            allocate_control_numbers(session, name)[0] for name in ("isa13", "gs06", "st02")
+        )
+        inquiry = eligibility_inquiry(
+            session,
+            settings=settings,
+            coverage=coverage,
+            trace_number=uuid.uuid4().hex[:20].upper(),
+            service_date=check.service_date,
+        )
+        batch = EligibilityBatch270(
+            envelope=envelope_for(settings, payer),
+            control=ControlNumbers(interchange=isa, group=gs, transaction_set=st),
+            created_at=utcnow().replace(second=0, microsecond=0, tzinfo=None),
+            reference_id=f"ELIG{check.coverage_id}",
+            inquiries=(inquiry,),
+        )
+    return write_270(batch)
+
+
+def classify_271(
+    data: bytes, engine: Engine, check: CoverageCheck
+) -> tuple[str, list[dict[str, Any]], list[str]]:
+    """The outcome of one 271: active, inactive, terminated, unknown_member, mismatch, ..."""
+    try:
+        answers = [p.transaction for p in iter_transactions(data)]
+    except X12Error:
+        return "error", [], []
+    replies = [a for a in answers if isinstance(a, Eligibility271)]
+    if not replies:
+        return "error", [], []
+    reply = replies[0]
+    rejections = [r.reason_code for r in reply.rejections]
+    benefits = [
+        {
+            "info": b.info_code,
+            "level": b.coverage_level,
+            "service_types": list(b.service_types),
+            "period": b.time_period,
+            "amount": str(b.amount) if b.amount is not None else None,
+            "percent": str(b.percent) if b.percent is not None else None,
+            "network": b.in_network,
+            "insurance_type": b.insurance_type,
+        }
+        for b in reply.benefits
+    ]
+    if set(rejections) & _UNKNOWN_MEMBER:
+        return "unknown_member", benefits, rejections
+    if set(rejections) & _MISMATCH:
+        return "mismatch", benefits, rejections
+    if rejections:
+        return "rejected", benefits, rejections
+    codes = {b.info_code for b in reply.benefits}
+    if "R" in codes:
+        return "other_primary", benefits, rejections
+    if codes & {"1", "2", "3", "4", "5"}:
+        if _birth_date_differs(engine, check, reply):
+            return "mismatch", benefits, rejections
+        return "active", benefits, rejections
+    ended = any(p.qualifier in ("347", "357") for b in reply.benefits for p in b.periods)
+    if "6" in codes or "7" in codes or "8" in codes:
+        return ("terminated" if ended else "inactive"), benefits, rejections
+    return "inactive", benefits, rejections
+
+
+def _birth_date_differs(engine: Engine, check: CoverageCheck, reply: Eligibility271) -> bool:
+    member = reply.dependent or reply.subscriber
+    if member is None or member.birth_date is None:
+        return False
+    with Session(engine) as session:
+        coverage = session.get(Coverage, check.coverage_id)
+        assert coverage is not None
+        patient = session.get(Patient, coverage.patient_id)
+        assert patient is not None
+        expected = (
+            patient.birth_date
+            if (reply.dependent or coverage.relationship == "self")
+            else coverage.subscriber_birth_date
+        )
+    return expected is not None and member.birth_date != expected
+
+
+def _document_id(session: Session, data: bytes | None) -> int | None:
+    if data is None:
+        return None
+    digest = hashlib.sha256(data).hexdigest()
+    return session.exec(select(Document.id).where(Document.sha256 == digest)).first()
+
+
+def _record(
+    engine: Engine,
+    check: CoverageCheck,
+    request: bytes,
+    response: bytes | None,
+    outcome: str,
+    benefits: list[dict[str, Any]],
+    rejections: list[str],
+    *,
+    payer_id: int | None = None,
+    today: date | None = None,
+) -> list[int]:
+    """Store the check and route its claims, in one transaction; the new review task ids."""
+    task_ids: list[int] = []
+    with session_scope(engine) as session:
+        eligibility = EligibilityCheck(
+            coverage_id=check.coverage_id,
+            claim_id=check.claim_ids[0] if check.claim_ids else None,
+            responded_at=utcnow() if response is not None else None,
+            outcome=outcome,
+            request_document_id=_document_id(session, request),
+            response_document_id=_document_id(session, response),
+            benefits=benefits,
+            rejection_codes=rejections,
+        )
+        session.add(eligibility)
+        session.flush()
+        if outcome == "error":
+            return []
+        coverage = session.get(Coverage, check.coverage_id)
+        assert coverage is not None
+        if outcome == "active":
+            coverage.verified_at = utcnow()
+            session.add(coverage)
+        for claim in session.exec(select(Claim).where(col(Claim.id).in_(check.claim_ids))).all():
+            if claim.status != "draft":
+                continue
+            if outcome == "active":
+                set_claim_status(
+                    session=session, claim=claim, status="ready", actor=ACTOR, reason="eligible"
+                )
+                continue
+            set_claim_status(
+                session=session, claim=claim, status="eligibility_hold", actor=ACTOR, reason=outcome
+            )
+            task = ensure_review_task(
+                session=session,
+                kind="eligibility",
+                claim_id=claim.id,
+                claim_version=claim.version,
+                payer_id=payer_id,
+                priority=60,
+                context={
+                    "outcome": outcome,
+                    "eligibility_check_id": eligibility.id,
+                    "rejection_codes": rejections,
+                },
+            )
+            if task.status == "open" and task.flow_run_id is None and task.id is not None:
+                task_ids.append(task.id)
+    return task_ids

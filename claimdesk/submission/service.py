@@ -1,0 +1,260 @@
+"""Scrub ready claims, send clean ones in 837 batches per payer, exactly once per version.
+
+A claim version goes out in one interchange only: the outbox commits the
+interchange (and the unique claim+version rows) before anything is sent, and a
+retry resends the stored bytes. Claims with scrub errors are held for review.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from claimdesk.claims.snapshot import build_claim_snapshot
+from claimdesk.claims.wire_data import build_claim_batch
+from claimdesk.db import session_scope
+from claimdesk.documents import make_document_store
+from claimdesk.gateway.errors import PayerError
+from claimdesk.gateway.factory import client_for
+from claimdesk.gateway.outbox import ControlNumbers, build_submission, send_submission
+from claimdesk.review.tasks import ensure_review_task
+from claimdesk.rules import DEFAULT_PACK, run_rules
+from claimdesk.settings import Settings
+from claimdesk.submission.paper import paper_payer_ids
+from claimdesk.x12 import write_837
+from claimdesk.x12.claim_data import ClaimBatch837
+from claimdesk.x12.claim_data import ControlNumbers as X12ControlNumbers
+from models import Claim, Payer, Submission, SubmissionClaim, append_audit_event
+from models.crud import set_claim_status
+
+ACTOR = "system:submission"
+# Claims per 837 interchange: large enough to amortise the envelope, small enough that a
+# rejected transaction set (999 IK5*R) sends few claims back.
+DEFAULT_BATCH_SIZE = 500
+
+
+@dataclass
+class ScrubRun:
+    clean: int = 0
+    held: int = 0
+    review_task_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class SendRun:
+    submissions: list[int] = field(default_factory=list)
+    claims_sent: int = 0
+    payer_errors: int = 0
+
+
+def scrub_ready_claims(engine: Engine, *, today: date, limit: int = 5000) -> ScrubRun:
+    """Run the rule pack over every ready claim: clean → queued, errors → scrub review."""
+    run = ScrubRun()
+    with Session(engine) as session:
+        claim_ids = list(
+            session.exec(
+                select(col(Claim.id))
+                .where(Claim.status == "ready")
+                .order_by(col(Claim.id))
+                .limit(limit)
+            ).all()
+        )
+    for claim_id in claim_ids:
+        if claim_id is None:
+            continue
+        # Read, judge, then write, each short: the rules (and the ICD-10-CM code set they
+        # load on first use) never run inside a transaction that holds SQLite's write lock.
+        with Session(engine) as session:
+            snapshot = build_claim_snapshot(session=session, claim_id=claim_id, today=today)
+        result = run_rules(snapshot, DEFAULT_PACK)
+        with session_scope(engine) as session:
+            claim = session.get(Claim, claim_id)
+            if claim is None or claim.status != "ready" or claim.version != snapshot.version:
+                continue  # someone moved or corrected it meanwhile: the next run scrubs again
+            details = {
+                "pack": f"{result.pack_name}@{result.pack_version}",
+                "errors": [f.rule_id for f in result.errors],
+                "warnings": [f.rule_id for f in result.warnings],
+            }
+            append_audit_event(
+                session,
+                actor=ACTOR,
+                action="claim.scrubbed",
+                entity_type="claim",
+                entity_id=claim_id,
+                claim_id=claim_id,
+                details=details,
+            )
+            if not result.has_errors:
+                set_claim_status(
+                    session=session, claim=claim, status="queued", actor=ACTOR, reason="scrub_clean"
+                )
+                run.clean += 1
+                continue
+            set_claim_status(
+                session=session,
+                claim=claim,
+                status="scrub_hold",
+                actor=ACTOR,
+                reason="scrub_errors",
+            )
+            task = ensure_review_task(
+                session=session,
+                kind="scrub",
+                claim_id=claim_id,
+                claim_version=claim.version,
+                payer_id=claim.payer_id,
+                priority=55,
+                context={
+                    **details,
+                    "findings": [
+                        {"rule_id": f.rule_id, "field": f.field, "message": f.message}
+                        for f in result.findings
+                    ],
+                },
+            )
+            run.held += 1
+            if task.status == "open" and task.flow_run_id is None and task.id is not None:
+                run.review_task_ids.append(task.id)
+    return run
+
+
+def queued_batches(
+    session: Session, *, payer_id: int | None = None, batch_size: int = DEFAULT_BATCH_SIZE
+) -> list[tuple[int, list[tuple[int, int]]]]:
+    """Queued claim versions not yet in any submission, grouped per payer and kind."""
+    query = (
+        select(col(Claim.id), col(Claim.version), col(Claim.payer_id), col(Claim.kind))
+        .outerjoin(
+            SubmissionClaim,
+            (col(SubmissionClaim.claim_id) == col(Claim.id))
+            & (col(SubmissionClaim.claim_version) == col(Claim.version)),
+        )
+        .where(Claim.status == "queued", col(SubmissionClaim.id).is_(None))
+        .order_by(col(Claim.id))
+    )
+    if payer_id is not None:
+        query = query.where(Claim.payer_id == payer_id)
+    paper = paper_payer_ids(session)  # billed on a CMS-1500 instead (paper_claim_service)
+    if paper:
+        query = query.where(col(Claim.payer_id).not_in(paper))
+    groups: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+    for claim_id, version, claim_payer, kind in session.exec(query).all():
+        groups[(claim_payer, kind)].append((claim_id or 0, version))
+    return [
+        (group_payer, claims[start : start + batch_size])
+        for (group_payer, _kind), claims in sorted(groups.items())
+        for start in range(0, len(claims), batch_size)
+    ]
+
+
+def build_batches(
+    engine: Engine,
+    settings: Settings,
+    *,
+    payer_id: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> list[int]:
+    """Build and commit an interchange for each batch of queued claims; their submission ids."""
+    store = make_document_store(settings)
+    with Session(engine) as session:
+        batches = queued_batches(session, payer_id=payer_id, batch_size=batch_size)
+    submission_ids = []
+    for batch_payer, claims in batches:
+        # Read the claims before the outbox opens its transaction: on SQLite a second
+        # session inside it would wait on the outbox's own write lock.
+        with Session(engine) as session:
+            batch = build_claim_batch(
+                session,
+                settings=settings,
+                payer_id=batch_payer,
+                claim_ids=[claim_id for claim_id, _ in claims],
+                control=X12ControlNumbers(interchange=1, group=1, transaction_set=1),
+                reference_id="PENDING",
+            )
+
+        def write(numbers: ControlNumbers, batch: ClaimBatch837 = batch) -> bytes:
+            control = X12ControlNumbers(
+                interchange=int(numbers.isa13),
+                group=int(numbers.gs06),
+                transaction_set=int(numbers.st02),
+            )
+            return write_837(
+                batch.model_copy(update={"control": control, "reference_id": f"B{numbers.isa13}"})
+            )
+
+        submission_ids.append(
+            build_submission(engine, store, payer_id=batch_payer, claims=claims, write_837=write)
+        )
+    return submission_ids
+
+
+def unsent_submissions(session: Session) -> list[int]:
+    return [
+        s
+        for s in session.exec(
+            select(col(Submission.id))
+            .where(Submission.status == "built")
+            .order_by(col(Submission.id))
+        ).all()
+        if s is not None
+    ]
+
+
+def send_built_submission(engine: Engine, settings: Settings, submission_id: int) -> bool:
+    """Send (or resend: same bytes, same PayloadID) one built interchange; True when sent."""
+    with Session(engine) as session:
+        submission = session.get(Submission, submission_id)
+        assert submission is not None
+        if submission.status != "built":
+            return False
+        payer = session.get(Payer, submission.payer_id)
+        assert payer is not None
+    client = client_for(payer, settings=settings, engine=engine)
+    try:
+        send_submission(engine, make_document_store(settings), client, submission_id)
+    except PayerError:
+        return False  # stays "built": the next run resends the same interchange
+    finally:
+        client.close()
+    mark_sent_claims(engine, submission_id=submission_id)
+    return True
+
+
+def mark_sent_claims(engine: Engine, *, submission_id: int | None = None) -> int:
+    """Claims still queued though their interchange went out → sent.
+
+    After a send, only that interchange's claims: sends to several payers run at once,
+    and two transactions locking each other's claims (then the audit lock) deadlock.
+    Without ``submission_id``, the sweep for a crash between the send and this step.
+    """
+    moved = 0
+    with session_scope(engine) as session:
+        query = (
+            select(Claim, SubmissionClaim.submission_id)
+            .join(
+                SubmissionClaim,
+                (col(SubmissionClaim.claim_id) == col(Claim.id))
+                & (col(SubmissionClaim.claim_version) == col(Claim.version)),
+            )
+            .join(Submission, col(Submission.id) == col(SubmissionClaim.submission_id))
+            .where(Claim.status == "queued", Submission.status != "built")
+            .order_by(col(Claim.id))
+        )
+        if submission_id is not None:
+            query = query.where(SubmissionClaim.submission_id == submission_id)
+        rows = session.exec(query).all()
+        for claim, submission_id in rows:
+            set_claim_status(
+                session=session,
+                claim=claim,
+                status="sent",
+                actor=ACTOR,
+                reason=f"submission:{submission_id}",
+            )
+            moved += 1
+    return moved
