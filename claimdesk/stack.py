@@ -1,32 +1,41 @@
 """The embedded stack: Prefect server, process worker, payer simulator and the app.
 
 ``claimdesk up`` and the end-to-end tests start the same real processes through
-``Stack``; nothing here is a stand-in. Every child runs in its own process group
-so stopping the stack stops everything it started, and nothing else.
+``Stack``; nothing here is a stand-in. Every child runs under ``claimdesk.stack_guard``
+in a session of its own, so stopping the stack stops everything it started (flow runs
+too) and nothing else, and the children stop by themselves when the supervisor dies,
+even of SIGKILL. The running stack is recorded in ``<data_dir>/stack.json``: commands
+run beside it find its Prefect API and simulator there, ``claimdesk down`` its processes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
 from sqlalchemy.engine import make_url
 
+from claimdesk import stack_procs
 from claimdesk.errors import ConfigError
 from claimdesk.settings import Settings
+from claimdesk.stack_guard import PARENT_ENV
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WORK_POOL = "claimdesk"
 # The worker polls for scheduled runs this often (seconds): resumed runs restart promptly.
 WORKER_POLL_SECONDS = 2
+STACK_FILE = "stack.json"
 
 
 @dataclass
@@ -50,6 +59,7 @@ class Stack:
     clock_source: str = "system"
     worker_limit: int = 8
     _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    _started_at: str | None = None
 
     @property
     def api_url(self) -> str:
@@ -113,6 +123,9 @@ class Stack:
             wanted["app"] = self.ports.ui
         for name, port in wanted.items():
             with socket.socket() as probe:
+                # As the servers bind: a port whose last server just stopped (its
+                # connections in TIME_WAIT) is free; one someone listens on is not.
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
                     probe.bind(("127.0.0.1", port))
                 except OSError:
@@ -214,27 +227,29 @@ class Stack:
         )
 
     def stop(self, timeout: float = 15) -> None:
-        """Stop every child: SIGTERM to its process group, SIGKILL after ``timeout``."""
+        """Stop every child: SIGTERM to its guard, SIGKILL to all it had after ``timeout``."""
+        trees = {name: _tree(child.pid) for name, child in self._children.items()}
         for name in reversed(list(self._children)):
             process = self._children[name]
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGTERM)
+                    os.kill(process.pid, signal.SIGTERM)  # the guard passes it on
         deadline = time.monotonic() + timeout
-        for process in self._children.values():
+        for name, process in self._children.items():
             try:
                 process.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
+                _kill_all(trees[name])
                 process.wait()
         self._children.clear()
+        self._forget()
 
     def kill(self, name: str) -> None:
-        """SIGKILL one child's whole process group (fault tests)."""
+        """SIGKILL one child and every process it started (fault tests: a dead host)."""
         process = self._children.pop(name)
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill_all(_tree(process.pid))
         process.wait()
+        self._record()
 
     def failed_children(self) -> list[str]:
         return [n for n, p in self._children.items() if p.poll() is not None]
@@ -250,14 +265,140 @@ class Stack:
         log_dir.mkdir(parents=True, exist_ok=True)
         log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the child)
         self._children[name] = subprocess.Popen(
-            argv,
-            env=self.env(),
+            [sys.executable, "-m", "claimdesk.stack_guard", *argv],
+            env={**self.env(), PARENT_ENV: str(os.getpid())},
             cwd=REPO_ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+        self._record()
+
+    # -- the record in the data directory ----------------------------------------------
+
+    @property
+    def record_path(self) -> Path:
+        return self.settings.data_dir / STACK_FILE
+
+    def _record(self) -> None:
+        """Write (again) what runs where: 0600, replaced atomically."""
+        if self._started_at is None:
+            self._started_at = datetime.now(UTC).isoformat(timespec="seconds")
+        info = StackInfo(
+            version=version("claimdesk"),
+            started_at=self._started_at,
+            data_dir=str(self.settings.data_dir),
+            supervisor=ProcessRef(os.getpid(), os.getpgrp(), stack_procs.start_time(os.getpid())),
+            ports=asdict(self.ports),
+            prefect_api_url=self.api_url,
+            payer_sim_url=f"{self.payer_url}/core",
+            ui_url=self.ui_url if self.with_ui else None,
+            children={
+                name: ProcessRef(p.pid, p.pid, stack_procs.start_time(p.pid))
+                for name, p in self._children.items()
+            },
+        )
+        temporary = self.record_path.with_suffix(".json.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(asdict(info), out, indent=1)
+        os.replace(temporary, self.record_path)
+
+    def _forget(self) -> None:
+        """Remove the record if it is this process's (another stack may have replaced it)."""
+        info = read_stack_file(self.settings.data_dir)
+        if info is not None and info.supervisor.pid == os.getpid():
+            self.record_path.unlink(missing_ok=True)
+        self._started_at = None
+
+
+@dataclass(frozen=True)
+class ProcessRef:
+    """One process: pid, process group, start time (so a reused pid is not taken for it)."""
+
+    pid: int
+    pgid: int
+    start: int | None
+
+    def alive(self) -> bool:
+        return stack_procs.is_alive(self.pid, self.start)
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """What ``<data_dir>/stack.json`` says: where a stack runs and which processes it is.
+
+    ``children`` are the guards (``claimdesk.stack_guard``), each leading its own process
+    group; ``payer_sim_url`` is the simulator's URL as ``CLAIMDESK_PAYER_SIM_URL`` takes it.
+    """
+
+    version: str
+    started_at: str
+    data_dir: str
+    supervisor: ProcessRef
+    ports: dict[str, int]
+    prefect_api_url: str
+    payer_sim_url: str
+    ui_url: str | None
+    children: dict[str, ProcessRef]
+
+    def live_children(self) -> dict[str, ProcessRef]:
+        return {name: ref for name, ref in self.children.items() if ref.alive()}
+
+    def alive(self) -> bool:
+        return self.supervisor.alive() or bool(self.live_children())
+
+
+def read_stack_file(data_dir: Path) -> StackInfo | None:
+    """The recorded stack, live or not; None when there is no record or it is unreadable."""
+    try:
+        raw = json.loads((data_dir / STACK_FILE).read_text())
+        return StackInfo(
+            **{
+                **raw,
+                "supervisor": ProcessRef(**raw["supervisor"]),
+                "children": {n: ProcessRef(**r) for n, r in raw["children"].items()},
+            }
+        )
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # no stack, or a record this version cannot read: nothing to use
+
+
+def running_stack(data_dir: Path) -> StackInfo | None:
+    """The stack recorded in ``data_dir`` if any of its processes is still alive."""
+    info = read_stack_file(data_dir)
+    return info if info is not None and info.alive() else None
+
+
+def settings_beside_stack(settings: Settings) -> Settings:
+    """Settings for a command run beside ``claimdesk up``: its Prefect API and simulator.
+
+    Only what is not configured: an explicit ``PREFECT_API_URL`` /
+    ``CLAIMDESK_PREFECT_API_URL`` or ``CLAIMDESK_PAYER_SIM_URL`` wins.
+    """
+    if settings.prefect_api_url:
+        return settings
+    info = running_stack(settings.data_dir)
+    if info is None or "prefect-server" not in info.live_children():
+        return settings
+    update: dict[str, str] = {"prefect_api_url": info.prefect_api_url}
+    if "payer_sim_url" not in settings.model_fields_set and "payer-sim" in info.children:
+        update["payer_sim_url"] = info.payer_sim_url
+    return settings.model_copy(update=update)
+
+
+def _tree(guard: int) -> list[stack_procs.Proc]:
+    """A guard, its process group and every process below it."""
+    root = stack_procs.read_proc(guard)
+    return stack_procs.tree(root, stack_procs.all_procs()) if root else []
+
+
+def _kill_all(procs: list[stack_procs.Proc]) -> None:
+    for proc in procs:
+        if stack_procs.is_alive(proc.pid, proc.start):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(proc.pid, signal.SIGKILL)
 
 
 def prefect_database_for(app_database_url: str) -> str:

@@ -13,13 +13,16 @@ from sqlmodel import Session
 from claimdesk.cli._utilities import exit_with_error
 from claimdesk.db import make_engine, session_scope
 from claimdesk.settings import Settings, get_settings
+from claimdesk.stack import settings_beside_stack
 
 
 def load_settings() -> Settings:
     try:
-        return get_settings()
+        settings = get_settings()
     except ValidationError as exc:
         exit_with_error(f"settings are invalid: {exc.errors()[0]['msg']}")
+    # Beside a running `claimdesk up`: its Prefect API and simulator, unless configured.
+    return settings_beside_stack(settings)
 
 
 def open_engine() -> Engine:

@@ -13,6 +13,7 @@ from claimdesk.cli import (
     db_cmd,
     demo_cmd,
     deposits_cmd,
+    down_cmd,
     kpis_cmd,
     paper_cmd,
     payer_sim_cmd,
@@ -38,6 +39,7 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.command("demo-data")(demo_cmd.demo_data)
 app.command("up")(up_cmd.up)
+app.command("down")(down_cmd.down)
 app.add_typer(x12_cmd.app, name="x12")
 app.add_typer(payer_sim_cmd.app, name="payer-sim")
 app.add_typer(review_cmd.app, name="review")

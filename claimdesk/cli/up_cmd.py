@@ -12,8 +12,9 @@ import typer
 
 from claimdesk.cli._context import load_settings
 from claimdesk.cli._utilities import exit_with_error
-from claimdesk.errors import ClaimdeskError
-from claimdesk.stack import Ports, Stack, prefect_database_for
+from claimdesk.errors import ClaimdeskError, ConfigError
+from claimdesk.stack import Ports, Stack, prefect_database_for, running_stack
+from claimdesk.stack_procs import leftovers
 
 # In the demo a simulated day passes every minute, so payments and denials arrive within minutes.
 DEMO_SECONDS_PER_DAY = 60
@@ -23,6 +24,40 @@ def _advance_sim_clock(stack: Stack) -> None:
     # A simulator that does not answer shows up in failed_children(); nothing to do here.
     with contextlib.suppress(httpx.HTTPError):
         httpx.post(f"{stack.payer_url}/admin/clock/advance", json={"days": 1}, timeout=5)
+
+
+def refuse_leftovers(stack: Stack) -> None:
+    """A stack already running for this data directory or on these ports is named as such."""
+    info = running_stack(stack.settings.data_dir)
+    if info is not None and info.supervisor.alive():
+        raise ConfigError(
+            f"`claimdesk up` is already running for {info.data_dir} (pid {info.supervisor.pid});"
+            " stop it with Ctrl-C in its terminal or with `claimdesk down`."
+        )
+    pids = [ref.pid for ref in info.live_children().values()] if info else []
+    ports = {"prefect-server": stack.ports.prefect, "payer-sim": stack.ports.payer_sim}
+    if stack.with_ui:
+        ports["app"] = stack.ports.ui
+    pids += [proc.pid for _, proc in leftovers(stack.settings.data_dir, ports)]
+    if pids:
+        shown = ", ".join(str(pid) for pid in sorted(set(pids)))
+        raise ConfigError(
+            f"a claimdesk stack from an earlier run is still running (pids {shown}); "
+            "stop it with `claimdesk down`."
+        )
+
+
+def _stop_stack(stack: Stack) -> None:
+    # A second Ctrl-C, SIGTERM or SIGHUP must not cut the shutdown short.
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_IGN)
+    stack.stop()
+
+
+def _say(line: str) -> None:
+    # After SIGHUP the terminal may be gone: the shutdown must go on without it.
+    with contextlib.suppress(OSError):
+        typer.echo(line)
 
 
 def up(
@@ -53,21 +88,23 @@ def up(
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    # SIGTERM stops like Ctrl-C, during start-up too (else a half-started stack is orphaned).
+    # SIGTERM and SIGHUP (the terminal closed) stop like Ctrl-C, during start-up too.
     signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGHUP, _stop)
     try:
+        refuse_leftovers(stack)
         stack.check_ports()
         from claimdesk.cli._bootstrap import bootstrap_stack
 
         bootstrap_stack(stack, demo=demo, echo=typer.echo)
     except ClaimdeskError as exc:
-        stack.stop()
+        _stop_stack(stack)
         exit_with_error(exc)
     except KeyboardInterrupt:
-        stack.stop()
+        _stop_stack(stack)
         raise typer.Exit(130) from None
     except Exception as exc:  # anything unforeseen: stop cleanly, no traceback at the user
-        stack.stop()
+        _stop_stack(stack)
         exit_with_error(f"claimdesk could not start: {type(exc).__name__}: {exc}")
 
     typer.echo("")
@@ -76,6 +113,13 @@ def up(
     typer.echo(f"  Prefect UI      http://127.0.0.1:{prefect_port}")
     typer.echo(f"  payer simulator {stack.payer_url}  (admin API under /admin/)")
     typer.echo(f"  data            {settings.data_dir}")
+    typer.echo(f"  stack record    {stack.record_path}  (`claimdesk down` stops what it lists)")
+    if not no_ui:
+        users = "sam, lee or max (passwords printed on the first start)" if demo else "a user"
+        typer.echo(
+            f"Sign in to the app as {users}; add one with "
+            "`claimdesk users add NAME --role specialist`."
+        )
     typer.echo("Ctrl-C stops everything.")
 
     next_tick = time.monotonic() + DEMO_SECONDS_PER_DAY
@@ -86,12 +130,10 @@ def up(
                 next_tick += DEMO_SECONDS_PER_DAY
                 _advance_sim_clock(stack)
             if failed := stack.failed_children():
-                typer.echo(f"stopped unexpectedly: {', '.join(failed)} (see logs); stopping.")
+                _say(f"stopped unexpectedly: {', '.join(failed)} (see logs); stopping.")
                 break
     except KeyboardInterrupt:
-        typer.echo("stopping…")
+        _say("stopping…")
     finally:
-        # A second Ctrl-C or SIGTERM must not cut the shutdown short and orphan children.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        stack.stop()
+        _stop_stack(stack)
+        _say("stopped.")
