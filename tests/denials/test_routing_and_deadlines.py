@@ -51,10 +51,10 @@ def test_routing_table_narrows_by_rarc_and_payer_kind() -> None:
     assert (medicare.action, medicare.appealable) == ("write_off", False)
 
 
-def test_routing_table_routes_an_unknown_code_to_the_denials_queue() -> None:
+def test_routing_table_routes_an_unknown_code_to_triage() -> None:
     table = load_routing_table()
-    assert table.route("CO", "B7") is table.default_route
-    assert table.default_route.category == "denial"
+    route = table.route("CO", "Z99")  # B7 is in the CARC list now; Z99 is in none
+    assert (route.category, route.queue, route.action) == ("denial", "triage", "none")
 
 
 def test_parse_routing_table_names_the_bad_field() -> None:
