@@ -9,6 +9,7 @@ from claimdesk.cli import (
     audit_cmd,
     balances_cmd,
     claims_cmd,
+    codes_cmd,
     config_cmd,
     db_cmd,
     demo_cmd,
@@ -47,6 +48,7 @@ app.add_typer(appeals_cmd.app, name="appeals")
 app.add_typer(claims_cmd.app, name="claims")
 app.add_typer(run_cmd.app, name="run")
 app.command("kpis")(kpis_cmd.kpis)
+app.command("codes")(codes_cmd.codes)
 app.add_typer(paper_cmd.app, name="paper")
 app.add_typer(statements_cmd.app, name="statements")
 app.add_typer(payments_cmd.app, name="payments")
