@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from claimdesk.x12._errors import X12Error
+from claimdesk.x12.charset import ALTERNATIVE_DELIMITERS, DEFAULT_DELIMITERS
 from claimdesk.x12.claim_data import ControlNumbers, EnvelopeParties
 
 # Placeholders: ASCII information separators, which no model value may contain.
@@ -23,10 +24,9 @@ C = "\x1f"  # component separator
 R = "\x1c"  # repetition separator
 S = "\x1e"  # segment terminator
 
-# Preferred delimiters first; then the alternatives real trading partners use. Letters,
-# digits and space are never candidates: they occur in nearly every value.
-_DEFAULTS = ("*", ":", "^", "~")
-_ALTERNATIVES = "|><{}!`\\#$%&;=?@[]"
+# Preferred delimiters first, then the alternatives (claimdesk.x12.charset lists both).
+_DEFAULTS = DEFAULT_DELIMITERS
+_ALTERNATIVES = ALTERNATIVE_DELIMITERS
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from claimdesk.x12.charset import to_x12_text
 from claimdesk.x12.npi import is_valid_npi
 
 # Printable ASCII without leading/trailing blanks: X12 basic/extended character set,
 # and a reader that trims padding could not give the same value back otherwise.
+# Text elements (names, addresses, references) are transliterated to it first (``_WIRE``).
 _TEXT_PATTERN = r"^[!-~]([ -~]*[!-~])?$"
 
 
@@ -65,15 +67,24 @@ def _text(max_length: int) -> object:
     return Field(min_length=1, max_length=max_length, pattern=_TEXT_PATTERN)
 
 
+def _wire_text(value: object) -> object:
+    return to_x12_text(value) if isinstance(value, str) else value
+
+
+# Every text element is transliterated before it is checked, so each writer (837, 270,
+# 276) carries "Nuñez" as "Nunez"; claimdesk.claims.wire_data records which fields were.
+_WIRE = BeforeValidator(_wire_text)
+
+
 Npi = Annotated[str, AfterValidator(_check_npi)]
 Money = Annotated[Decimal, AfterValidator(_check_money)]
 Quantity = Annotated[Decimal, AfterValidator(_check_quantity)]
-Name60 = Annotated[str, _text(60)]
-Name35 = Annotated[str, _text(35)]
-Name25 = Annotated[str, _text(25)]
-Suffix = Annotated[str, _text(10)]
-Ref50 = Annotated[str, _text(50)]
-Identifier80 = Annotated[str, _text(80)]
+Name60 = Annotated[str, _WIRE, _text(60)]
+Name35 = Annotated[str, _WIRE, _text(35)]
+Name25 = Annotated[str, _WIRE, _text(25)]
+Suffix = Annotated[str, _WIRE, _text(10)]
+Ref50 = Annotated[str, _WIRE, _text(50)]
+Identifier80 = Annotated[str, _WIRE, _text(80)]
 Code = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[A-Z0-9]+$")]
 Gender = Literal["M", "F", "U"]
 EntityType = Literal["1", "2"]  # NM102: 1 person, 2 non-person entity
@@ -90,9 +101,9 @@ class X12Model(BaseModel):
 class Address(X12Model):
     """N3/N4."""
 
-    line1: Annotated[str, _text(55)]
-    line2: Annotated[str, _text(55)] | None = None
-    city: Annotated[str, _text(30)]
+    line1: Annotated[str, _WIRE, _text(55)]
+    line2: Annotated[str, _WIRE, _text(55)] | None = None
+    city: Annotated[str, _WIRE, _text(30)]
     state: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
     postal_code: Annotated[str, Field(pattern=r"^[0-9]{5}([0-9]{4})?$")]
 
@@ -127,8 +138,8 @@ class EnvelopeParties(X12Model):
     sender_id: Annotated[str, Field(min_length=1, max_length=15, pattern=r"^[!-~]+$")]
     receiver_qualifier: Annotated[str, Field(pattern=r"^[0-9A-Z]{2}$")] = "ZZ"
     receiver_id: Annotated[str, Field(min_length=1, max_length=15, pattern=r"^[!-~]+$")]
-    application_sender_code: Annotated[str, _text(15)]  # GS02
-    application_receiver_code: Annotated[str, _text(15)]  # GS03
+    application_sender_code: Annotated[str, _WIRE, _text(15)]  # GS02
+    application_receiver_code: Annotated[str, _WIRE, _text(15)]  # GS03
     usage_indicator: Literal["T", "P"] = "T"
 
 
@@ -164,7 +175,7 @@ class Submitter(X12Model):
     identifier: Identifier80  # NM109 (46: electronic transmitter id)
     contact_name: Name60
     phone: Annotated[str, Field(pattern=r"^[0-9]{10}$")] | None = None
-    email: Annotated[str, _text(80)] | None = None
+    email: Annotated[str, _WIRE, _text(80)] | None = None
 
     @model_validator(mode="after")
     def _has_a_contact_number(self) -> Submitter:
@@ -317,7 +328,7 @@ class Claim837(X12Model):
     subscriber: Subscriber
     payer: PayerRef
     patient: Patient | None = None  # None: the subscriber is the patient
-    patient_control_number: Annotated[str, _text(20)]  # CLM01
+    patient_control_number: Annotated[str, _WIRE, _text(20)]  # CLM01
     total_charge: Money  # CLM02
     facility_code: Annotated[str, Field(pattern=r"^[0-9]{2}$")]  # CLM05-1: POS (P), TOB 1-2 (I)
     frequency_code: Literal["1", "7", "8"] = "1"  # CLM05-3
@@ -470,7 +481,7 @@ class StatusInquiry(X12Model):
     trace_number: Ref50  # TRN*1
     payer_claim_number: Ref50 | None = None  # REF*1K
     bill_type: Annotated[str, Field(pattern=r"^[0-9]{3}$")] | None = None  # REF*BLT (institutional)
-    patient_control_number: Annotated[str, _text(20)] | None = None  # REF*EJ
+    patient_control_number: Annotated[str, _WIRE, _text(20)] | None = None  # REF*EJ
     total_charge: Money | None = None  # AMT*T3
     service_from: date
     service_through: date | None = None
