@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     session_secret: SecretStr = SecretStr("change-me-outside-the-demo")
     session_idle_minutes: int = 30
 
+    # The audit trail's HMAC key (32+ characters); unset means <data_dir>/audit.key,
+    # created 0600 on first use. It never goes into the database.
+    audit_key: SecretStr | None = None
+    # A signed checkpoint of the chain head is written outside the database every this
+    # many sealed events (and after each verify): to the S3 bucket when the document
+    # store is S3, under Object Lock for this many days when above 0; else <data_dir>/audit/.
+    audit_checkpoint_every: int = Field(default=1000, ge=1)
+    audit_checkpoint_lock_days: int = Field(default=0, ge=0)
+
     @model_validator(mode="after")
     def _check_s3(self) -> Self:
         if self.document_store == "s3" and not self.s3_bucket:
