@@ -12,6 +12,7 @@ from datetime import date
 from sqlmodel import Session, col, select
 
 from claimdesk.claims.status import ClaimStatus
+from claimdesk.claims.wire_data import wire_text_problems
 from claimdesk.errors import NotFound
 from claimdesk.rules.payer_rules import read_payer_rule_settings
 from claimdesk.rules.snapshot import (
@@ -23,6 +24,7 @@ from claimdesk.rules.snapshot import (
     PayerSnapshot,
     ProviderSnapshot,
     ServiceFingerprint,
+    WireTextProblem,
 )
 from models import Authorization, Claim, ClaimLine, Coverage, Diagnosis, Payer, Provider
 
@@ -116,6 +118,10 @@ def build_claim_snapshot(*, session: Session, claim_id: int, today: date) -> Cla
             for a in authorizations
         ),
         other_services=_other_services(session, claim),
+        wire_text_problems=tuple(
+            WireTextProblem(field=field, problem=problem)
+            for field, problem in wire_text_problems(session, claim_id)
+        ),
         today=today,
     )
 

@@ -31,6 +31,7 @@ from claimdesk.claims.wire_parties import (
 from claimdesk.claims.wire_text import WireDataError, WireText, section
 from claimdesk.settings import Settings
 from claimdesk.x12 import claim_data as cd
+from claimdesk.x12.charset import CarryProblem
 from models import (
     Adjustment,
     Authorization,
@@ -121,7 +122,7 @@ def build_wire_claims(
     return built, failed
 
 
-def wire_text_problems(session: Session, claim_id: int) -> list[tuple[str, str]]:
+def wire_text_problems(session: Session, claim_id: int) -> list[tuple[str, CarryProblem]]:
     """(field, problem) for each of the claim's texts X12 cannot carry even transliterated."""
     claim = session.get(Claim, claim_id)
     if claim is None:

@@ -31,6 +31,7 @@ from claimdesk.rules.snapshot import (
     PayerSnapshot,
     ProviderSnapshot,
     ServiceFingerprint,
+    WireTextProblem,
 )
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "ScrubResult",
     "ServiceFingerprint",
     "Severity",
+    "WireTextProblem",
     "hit",
     "read_rule_pack",
     "run_rules",

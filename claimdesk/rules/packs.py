@@ -11,11 +11,12 @@ from claimdesk.rules.core_claim import (
 )
 from claimdesk.rules.core_codes import DIAGNOSIS_RULES, PROCEDURE_RULES
 from claimdesk.rules.core_payer import AUTHORIZATION_RULES, DUPLICATE_RULES, PAYER_SPECIFIC_RULES
+from claimdesk.rules.core_text import WIRE_TEXT_RULES
 from claimdesk.rules.engine import RulePack
 
 CORE_PACK = RulePack(
     name="claimdesk-core",
-    version="2026.11.0",
+    version="2026.12.0",
     rules=(
         *REQUIRED_FIELD_RULES,
         *NPI_RULES,
@@ -26,6 +27,7 @@ CORE_PACK = RulePack(
         *AUTHORIZATION_RULES,
         *DUPLICATE_RULES,
         *PAYER_SPECIFIC_RULES,
+        *WIRE_TEXT_RULES,
     ),
 )
 # The pack scrubs run with unless a caller names another.

@@ -114,6 +114,13 @@ class ServiceFingerprint(_Frozen):
     modifiers: tuple[str, ...] = ()
 
 
+class WireTextProblem(_Frozen):
+    """A text of the claim X12 cannot carry even transliterated: the field, never the value."""
+
+    field: str  # e.g. "patient.last_name", "subscriber.address.line1"
+    problem: Literal["empty", "delimiter"]
+
+
 class ClaimSnapshot(_Frozen):
     claim_id: int
     version: int = 1
@@ -139,6 +146,8 @@ class ClaimSnapshot(_Frozen):
     authorizations: tuple[AuthorizationSnapshot, ...] = ()
     # Lines of the patient's other live claims (not voided, not replaced by this one).
     other_services: tuple[ServiceFingerprint, ...] = ()
+    # Names and addresses that cannot go on the wire (claimdesk.x12.charset), by field.
+    wire_text_problems: tuple[WireTextProblem, ...] = ()
     # claimdesk's clock at scrub time: timely filing and "in the future" count from it.
     today: date
 

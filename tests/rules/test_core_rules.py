@@ -18,6 +18,7 @@ from claimdesk.rules import (
     PayerSnapshot,
     ProviderSnapshot,
     ServiceFingerprint,
+    WireTextProblem,
     run_rules,
 )
 from tests.rules.snapshots import SERVICE_DATE, TODAY, change, clean_snapshot, line
@@ -227,6 +228,20 @@ CASES: dict[str, tuple[Callable[[], ClaimSnapshot], str]] = {
             payer=_payer(rules=PayerRuleSettings(max_units={"97110": Decimal(2)})),
         ),
         "lines[1].units",
+    ),
+    "CD-TXT-001": (
+        lambda: clean_snapshot(
+            wire_text_problems=(WireTextProblem(field="patient.last_name", problem="empty"),)
+        ),
+        "patient.last_name",
+    ),
+    "CD-TXT-002": (
+        lambda: clean_snapshot(
+            wire_text_problems=(
+                WireTextProblem(field="subscriber.address.line1", problem="delimiter"),
+            )
+        ),
+        "subscriber.address.line1",
     ),
 }
 
