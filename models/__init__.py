@@ -4,6 +4,7 @@ from models.audit import AuditEvent, append_audit_event, verify_audit_chain
 from models.claims import Claim, ClaimBase, ClaimLine, ClaimLineBase, Diagnosis, DiagnosisBase
 from models.documents import Document, DocumentLink
 from models.gateway_state import PayerCircuit
+from models.identities import LoginThrottle, UserIdentity, UserTotp
 from models.ledger import ClaimCrossover, LedgerEntry, ProviderLedgerEntry
 from models.patient_billing import (
     Deposit,
@@ -71,6 +72,7 @@ __all__ = [
     "EligibilityCheck",
     "FeeSchedule",
     "LedgerEntry",
+    "LoginThrottle",
     "Patient",
     "PatientBase",
     "PatientPayment",
@@ -99,6 +101,8 @@ __all__ = [
     "SubmissionClaim",
     "User",
     "UserBase",
+    "UserIdentity",
+    "UserTotp",
     "allocate_control_numbers",
     "append_audit_event",
     "verify_audit_chain",
