@@ -11,8 +11,8 @@ from decimal import Decimal
 from fpdf import FPDF
 from pydantic import BaseModel, ConfigDict
 
-# fpdf2's built-in fonts cover Latin-1 only; anything else is replaced, never an error.
-_ENCODING = "latin-1"
+from claimdesk.pdf_fonts import PdfFont, prepare_fonts
+
 # Patient responsibility as the 835 names it (CARC group PR).
 PR_WORDS = {"1": "Deductible (PR-1)", "2": "Coinsurance (PR-2)", "3": "Copay (PR-3)"}
 
@@ -51,8 +51,18 @@ class StatementFacts(BaseModel):
     how_to_pay: tuple[str, ...]
 
 
-def _text(value: str) -> str:
-    return value.encode(_ENCODING, "replace").decode(_ENCODING)
+def _texts(facts: StatementFacts) -> list[str]:
+    """Every text the statement prints that comes from the practice's or patient's rows."""
+    return [
+        facts.practice_name,
+        *facts.practice_address,
+        facts.practice_phone,
+        facts.patient_name,
+        *facts.patient_address,
+        facts.account_number,
+        *facts.how_to_pay,
+        *(f"{item.description} {item.claim_number}" for item in facts.lines),
+    ]
 
 
 def money(value: Decimal) -> str:
@@ -62,7 +72,9 @@ def money(value: Decimal) -> str:
 def render_statement(facts: StatementFacts) -> bytes:
     """The statement as PDF bytes."""
     pdf = FPDF(format="Letter")
-    pdf.set_title(_text(f"Statement {facts.statement_number}"))
+    # Names and addresses print as written ("Łukasz Wiśniewski", "王小明"): see pdf_fonts.
+    font = prepare_fonts(pdf, _texts(facts), styles=("", "B", "I"))
+    pdf.set_title(font.text(f"Statement {facts.statement_number}"))
     pdf.set_creator("claimdesk")
     day = facts.statement_date
     pdf.set_creation_date(datetime(day.year, day.month, day.day, tzinfo=UTC))
@@ -70,8 +82,8 @@ def render_statement(facts: StatementFacts) -> bytes:
     pdf.add_page()
 
     def line(text: str = "", *, bold: bool = False, size: int = 10) -> None:
-        pdf.set_font("Helvetica", style="B" if bold else "", size=size)
-        pdf.multi_cell(0, 5, _text(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(font.family, style="B" if bold else "", size=size)
+        pdf.multi_cell(0, 5, font.text(text), new_x="LMARGIN", new_y="NEXT")
 
     line(facts.practice_name, bold=True, size=14)
     for part in facts.practice_address:
@@ -104,15 +116,15 @@ def render_statement(facts: StatementFacts) -> bytes:
             ("Other patient responsibility", item.other_patient),
         ]
         for label, amount in rows:
-            _row(pdf, label, amount)
-        pdf.set_font("Helvetica", style="I", size=9)
-        pdf.cell(0, 5, _text("Your insurance says you owe:"), new_x="LMARGIN", new_y="NEXT")
+            _row(pdf, font, label, amount)
+        pdf.set_font(font.family, style="I", size=9)
+        pdf.cell(0, 5, "Your insurance says you owe:", new_x="LMARGIN", new_y="NEXT")
         for label, amount in words:
             if amount:
-                _row(pdf, f"  {label}", amount)
+                _row(pdf, font, f"  {label}", amount)
         if item.patient_paid:
-            _row(pdf, "Your payments", -item.patient_paid)
-        _row(pdf, "Amount due for this visit", item.amount_due, bold=True)
+            _row(pdf, font, "Your payments", -item.patient_paid)
+        _row(pdf, font, "Amount due for this visit", item.amount_due, bold=True)
         line()
     pdf.set_draw_color(0)
     pdf.line(15, pdf.get_y(), 200, pdf.get_y())
@@ -126,7 +138,7 @@ def render_statement(facts: StatementFacts) -> bytes:
     return bytes(pdf.output())
 
 
-def _row(pdf: FPDF, label: str, amount: Decimal, *, bold: bool = False) -> None:
-    pdf.set_font("Helvetica", style="B" if bold else "", size=10)
-    pdf.cell(140, 5, _text(label))
-    pdf.cell(0, 5, _text(money(amount)), align="R", new_x="LMARGIN", new_y="NEXT")
+def _row(pdf: FPDF, font: PdfFont, label: str, amount: Decimal, *, bold: bool = False) -> None:
+    pdf.set_font(font.family, style="B" if bold else "", size=10)
+    pdf.cell(140, 5, font.text(label))
+    pdf.cell(0, 5, money(amount), align="R", new_x="LMARGIN", new_y="NEXT")
