@@ -32,6 +32,12 @@ class PracticeBase(AddressMixin):
     npi: str = Field(max_length=10)
     tin: str = Field(max_length=9, description="Employer identification number, digits only")
     taxonomy: str | None = Field(default=None, max_length=10)
+    # Where payers send money when not to the address above (837P loop 2010AB); all None if so.
+    pay_to_address_line1: str | None = Field(default=None, max_length=55)
+    pay_to_address_line2: str | None = Field(default=None, max_length=55)
+    pay_to_city: str | None = Field(default=None, max_length=30)
+    pay_to_state: str | None = Field(default=None, max_length=2)
+    pay_to_postal_code: str | None = Field(default=None, max_length=15)
 
     @field_validator("npi")
     @classmethod

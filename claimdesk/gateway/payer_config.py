@@ -9,24 +9,30 @@
       "sender_id": "CLAIMDESK",          # default: settings.core_sender_id
       "receiver_id": "SIMPAYER",         # default: the payer's EDI id
       "username": "clinic",  or  "username_env": "PAYER_X_USERNAME",
-      "password_env": "PAYER_X_PASSWORD",
+      "password_env": "PAYER_X_PASSWORD",  or  "password_file": "/run/secrets/payer_x",
       "client_cert_env": "PAYER_X_CERT", "client_key_env": "PAYER_X_KEY",  # file paths
-      "max_retries": 3, "failure_threshold": 5, "cooldown_s": 30
+        or  "client_cert_file": "/run/secrets/x.pem", "client_key_file": "/run/secrets/x.key",
+      "max_retries": 3, "failure_threshold": 5, "cooldown_s": 30,
+      "submission_channel": "paper", "production": true, "scrub_rules": {...}  # not call settings
     }
 
 Rate limit (``rate_limit_per_s``), timeout (``timeout_s``) and
 ``max_concurrency`` are columns of ``Payer``. Credentials are resolved from the
-environment when a call is made (``resolve_credentials``); a missing variable is
-a ``ConfigError`` naming the variable, never its value.
+environment or from secret files (``*_file``: the file's content, as container
+secrets are mounted) when a call is made (``resolve_credentials``); a missing
+variable or unreadable file is a ``ConfigError`` naming it, never its value.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from claimdesk.errors import ConfigError
 from claimdesk.gateway.paths import APPEALS_PATH, CORE_PATH
@@ -35,7 +41,7 @@ if TYPE_CHECKING:
     from claimdesk.settings import Settings
     from models import Payer
 
-__all__ = ["Credentials", "PayerConfig"]
+__all__ = ["Credentials", "PayerConfig", "require_https"]
 
 # CAQH CORE: a real-time response must arrive within 20 seconds.
 CORE_REAL_TIME_LIMIT_S = 20.0
@@ -54,6 +60,30 @@ class Credentials:
         return f"Credentials({', '.join(kinds) or 'none'})"
 
 
+def require_https(payer_id: str, url: str, what: str) -> None:
+    """Claims and remittances carry PHI: https, except to this machine (the simulator)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    shown = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    if parts.scheme == "https" and host:
+        return
+    if parts.scheme == "http" and _is_loopback(host):
+        return
+    raise ConfigError(
+        f"payer {payer_id!r}: the {what} {shown!r} is not https; payer endpoints must use "
+        "https (plain http is allowed only to this machine: localhost, 127.0.0.0/8 or ::1)."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 class PayerConfig(BaseModel):
     """Everything the client needs to call one payer (credentials as env references)."""
 
@@ -69,6 +99,10 @@ class PayerConfig(BaseModel):
     password_env: str | None = None
     client_cert_env: str | None = None
     client_key_env: str | None = None
+    username_file: str | None = None
+    password_file: str | None = None
+    client_cert_file: str | None = None
+    client_key_file: str | None = None
     rate_limit_per_s: float = Field(default=10.0, gt=0)
     timeout_s: float = Field(default=CORE_REAL_TIME_LIMIT_S, gt=0)
     # Batch calls (submit, retrieve, appeal) are not bound by the real-time limit, but end.
@@ -81,11 +115,21 @@ class PayerConfig(BaseModel):
     backoff_base_s: float = Field(default=0.5, ge=0)
     backoff_cap_s: float = Field(default=10.0, ge=0)
 
+    @model_validator(mode="after")
+    def _secure_endpoints(self) -> PayerConfig:
+        # A ConfigError (not a ValueError) passes through pydantic unwrapped.
+        require_https(self.payer_id, self.endpoint, "endpoint")
+        if self.appeal_endpoint:
+            require_https(self.payer_id, self.appeal_endpoint, "appeal endpoint")
+        return self
+
     @classmethod
     def from_payer(cls, payer: Payer, settings: Settings) -> PayerConfig:
         """The config of ``payer`` with the settings' defaults filled in."""
         conn: dict[str, Any] = dict(payer.connectivity or {})
-        conn.pop("submission_channel", None)  # paper or electronic claims: not a call setting
+        # Read by the claim writers and the scrubber, not by the client.
+        for key in ("submission_channel", "production", "scrub_rules"):
+            conn.pop(key, None)
         endpoint = str(conn.pop("endpoint", None) or settings.payer_sim_url)
         data: dict[str, Any] = {
             "payer_id": payer.payer_id,
@@ -124,22 +168,52 @@ class PayerConfig(BaseModel):
         return self.appeal_endpoint
 
     def resolve_credentials(self) -> Credentials:
-        """Read the referenced credentials from the environment now."""
+        """Read the referenced credentials from the environment or secret files now."""
         username = self.username
         if self.username_env:
             username = self._env(self.username_env, "username")
+        elif self.username_file:
+            username = self._secret_file(self.username_file, "username")
         password = None
         if self.password_env:
             password = SecretStr(self._env(self.password_env, "password"))
+        elif self.password_file:
+            password = SecretStr(self._secret_file(self.password_file, "password"))
         cert: tuple[str, str] | str | None = None
-        if self.client_cert_env:
-            cert_path = self._env(self.client_cert_env, "client certificate")
-            cert = (
-                (cert_path, self._env(self.client_key_env, "client key"))
-                if self.client_key_env
-                else cert_path
-            )
+        cert_path = self._cert_path("client_cert", "client certificate")
+        if cert_path:
+            key_path = self._cert_path("client_key", "client key")
+            cert = (cert_path, key_path) if key_path else cert_path
         return Credentials(username=username, password=password, cert=cert)
+
+    def _cert_path(self, kind: str, what: str) -> str | None:
+        env, file = getattr(self, f"{kind}_env"), getattr(self, f"{kind}_file")
+        if env:
+            return self._env(env, what)
+        if not file:
+            return None
+        path = Path(file).expanduser()
+        if not path.is_file():
+            raise ConfigError(
+                f"payer {self.payer_id!r}: the {what} file {str(path)!r} does not exist; "
+                "mount it there or fix the payer's connectivity."
+            )
+        return str(path)
+
+    def _secret_file(self, name: str, what: str) -> str:
+        path = Path(name).expanduser()
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+            raise ConfigError(
+                f"payer {self.payer_id!r}: the {what} is read from file {str(path)!r}, which "
+                f"cannot be read ({why}); mount the secret there for the process that calls "
+                "the payer."
+            ) from None
+        if not value:
+            raise ConfigError(f"payer {self.payer_id!r}: the {what} file {str(path)!r} is empty.")
+        return value
 
     def _env(self, name: str, what: str) -> str:
         value = os.environ.get(name)
