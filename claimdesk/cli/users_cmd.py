@@ -69,3 +69,37 @@ def list_users() -> None:
             typer.echo(
                 f"{user.username:20} {user.role:11} {'active' if user.active else 'disabled'}"
             )
+
+
+@app.command("set-password")
+def set_password(
+    username: str = typer.Argument(..., help="The user's login name."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from stdin."
+    ),
+) -> None:
+    """Set a user's password and enable the account (users from `office import` have none)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        password_hash = hash_password(password)
+    except ValueError as exc:
+        exit_with_error(exc)
+    with cli_session() as session:
+        user = session.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            exit_with_error(f"no user {username!r}; `claimdesk users list` shows them.")
+        enabled = not user.active
+        user.password_hash, user.active = password_hash, True
+        session.add(user)
+        append_audit_event(
+            session,
+            actor="system:cli",
+            action="user.password_set",
+            entity_type="user",
+            entity_id=user.id,
+            details={"enabled": enabled},
+        )
+    typer.echo(f"password set for {username!r}; the account is active")

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from claimdesk.errors import ConfigError
+from claimdesk.gateway.payer_config import require_https
 from claimdesk.x12.npi import is_valid_npi
 from models._fields import parse_money
 from models.users import ROLES
@@ -84,6 +86,17 @@ def _secret_path(value: str) -> str:
     return value
 
 
+def _https(value: str) -> str:
+    # The gateway's own rule, checked here so the file is refused by line, not a call later.
+    try:
+        require_https("", value, "endpoint")
+    except ConfigError:
+        raise ValueError(
+            "must use https (plain http only to this machine: localhost, 127.0.0.0/8 or ::1)"
+        ) from None
+    return value
+
+
 def _role(value: str) -> str:
     if value not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -99,7 +112,9 @@ ProcedureCode = Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z0-9
 Modifier = Annotated[str, BeforeValidator(_upper), Field(pattern=r"^[A-Z0-9]{2}$")]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 SecretPath = Annotated[str, AfterValidator(_secret_path)]
-Url = Annotated[str, Field(pattern=r"^https?://[^\s/]+\S*$", max_length=300)]
+Url = Annotated[
+    str, Field(pattern=r"^https?://[^\s/]+\S*$", max_length=300), AfterValidator(_https)
+]
 IsaId = Annotated[str, Field(min_length=1, max_length=15, pattern=r"^[A-Za-z0-9 ._-]+$")]
 Money = Annotated[Decimal, BeforeValidator(parse_money), Field(ge=0)]
 

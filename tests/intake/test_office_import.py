@@ -368,10 +368,15 @@ def test_cli_set_password_enables_an_imported_user(cli_env: Settings, engine: En
 def test_cli_refusal_is_an_error_without_a_traceback(cli_env: Settings, office_dir: Path) -> None:
     yaml_path = office_dir / "office.yaml"
     edit(yaml_path, "    kind: medicare\n", "    kind: medicair\n")
+    edit(yaml_path, "      receiver_id: SIMACM\n", "      endpoint: http://edi.acme.example/core\n")
     result = runner.invoke(app, ["office", "import", str(yaml_path)])
     assert result.exit_code == 1
     line = line_of(yaml_path, "kind: medicair")
     assert f"office.yaml:{line}: payers[0].kind: Input should be" in result.stderr
+    assert (
+        f"office.yaml:{line_of(yaml_path, 'http://edi')}: payers[1].connectivity.endpoint: "
+        "must use https"
+    ) in result.stderr
     assert "Traceback" not in result.output
     as_json = runner.invoke(app, ["office", "import", str(yaml_path), "--json"])
     assert as_json.exit_code == 1
