@@ -14,6 +14,7 @@ figures then describe wrong output and are marked BROKEN).
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import statistics
 import subprocess
@@ -22,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[1]
@@ -69,6 +70,18 @@ def whole_process(
             best = min(best, time.perf_counter() - started)
     assert done is not None
     return best, done
+
+
+def import_first(name: str, *modules: str) -> Any:
+    """``name`` from the first of ``modules`` that has it: code moves between packages."""
+    for module in modules:
+        try:
+            found = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if found is not None:
+            return found
+    raise ImportError(f"none of {', '.join(modules)} defines {name}")
 
 
 def venv_script(name: str) -> str:
