@@ -76,6 +76,7 @@ def test_upgrade_unseals_an_intact_legacy_trail_and_the_sealer_chains_it(
     engine = engine_at_0005
     _legacy_trail(engine, 5)
     upgrade_database(engine)
+    head = current_revision(engine)
     with Session(engine) as s:
         assert count_unsealed(s) == 5
     assert seal_pending(engine, KEY) == 5
@@ -86,7 +87,7 @@ def test_upgrade_unseals_an_intact_legacy_trail_and_the_sealer_chains_it(
     # Down and up again: the downgrade rebuilt a legacy chain the upgrade accepts.
     upgrade_database_to(engine, "0005")
     upgrade_database(engine)
-    assert current_revision(engine) == "0006"
+    assert current_revision(engine) == head
     engine.dispose()
 
 
