@@ -320,3 +320,26 @@ def test_down_stops_a_recorded_stack_through_its_supervisor(
     assert supervisor.wait(timeout=5) == 0  # it stopped its stack itself, as on Ctrl-C
     assert _wait_gone(tree, timeout=5) == []
     assert not (tmp_path / STACK_FILE).exists()
+
+
+def test_kill_takes_a_child_with_everything_it_started_and_stop_the_rest(tmp_path: Path) -> None:
+    """`Stack.kill` is a dead host (fault tests): the program and its own-session runs."""
+    stack = Stack(_settings(tmp_path), Ports(1, 2, 3), with_ui=False)
+    stack._spawn("worker", ["bash", "-c", "setsid sleep 311 & sleep 312 & wait"])
+    stack._spawn("payer-sim", ["sleep", "313"])
+    deadline = time.monotonic() + 10
+    worker = stack._children["worker"].pid
+    while len(tree := _tree_of(worker)) < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(tree) == 4, tree  # guard, bash, two sleeps (one in a session of its own)
+    recorded = read_stack_file(tmp_path)
+    assert recorded is not None and set(recorded.children) == {"worker", "payer-sim"}
+
+    stack.kill("worker")
+    assert _wait_gone(tree, timeout=2) == []
+    recorded = read_stack_file(tmp_path)
+    assert recorded is not None and set(recorded.children) == {"payer-sim"}
+    sim = _tree_of(stack._children["payer-sim"].pid)
+    stack.stop()
+    assert _wait_gone(sim, timeout=2) == []
+    assert not (tmp_path / STACK_FILE).exists()
