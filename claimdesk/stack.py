@@ -300,7 +300,8 @@ class Stack:
             },
         )
         temporary = self.record_path.with_suffix(".json.tmp")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        temporary.unlink(missing_ok=True)  # created afresh, so 0600 whatever was there
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             json.dump(asdict(info), out, indent=1)
         os.replace(temporary, self.record_path)
