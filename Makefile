@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: up test lint soak bench sync clean
+.PHONY: up test lint soak bench bench-quick sync clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -27,8 +27,18 @@ test: lint
 soak: sync
 	$(UV) run pytest -m soak $(PYTEST_ARGS)
 
+# Each bench ends with its RESULT lines and exits non-zero on a missed target or broken
+# invariant; all run, the summary repeats every RESULT, and the target fails if any did.
+BENCHES := x12 x12_write cli_start flow_start gateway work_queue pipeline
 bench: sync
-	@for b in bench/*.py; do echo "== $$b"; $(UV) run python $$b || exit 1; done
+	@set -o pipefail; log=$$(mktemp); failed=""; \
+	for b in $(BENCHES); do echo "== bench/$$b.py $(BENCH_ARGS)"; \
+	  $(UV) run python -m bench.$$b $(BENCH_ARGS) | tee -a $$log || failed="$$failed $$b"; done; \
+	echo "== summary"; grep '^RESULT' $$log; rm -f $$log; \
+	if [ -n "$$failed" ]; then echo "missed a target or broke an invariant:$$failed"; exit 1; fi
+
+bench-quick:
+	@$(MAKE) --no-print-directory bench BENCH_ARGS=--quick
 
 clean:
 	rm -rf .tools .venv .pytest_cache .mypy_cache .ruff_cache

@@ -369,6 +369,7 @@ def main() -> int:
         ours=f"{achieved:.2f} calls/s at the default limit {limit:g}/s",
         baseline=f"unthrottled {capacity:.1f} calls/s (bound: {bound_name})",
         ratio=achieved / bound,
+        ratio_of="achieved/bound",
         target=f">= 0.9x the {bound_name}",
         ok=achieved >= 0.9 * bound,
     )

@@ -251,6 +251,7 @@ def run(bench: Bench, claims: int, repeat: int, pyx12_repeat: int) -> None:
         ours=seconds(ours),
         baseline=f"floor (split segments and elements) {seconds(floor)}",
         ratio=ours / floor,
+        ratio_of="ours/floor",
         target=f"<= {TARGET_VS_FLOOR:g}x the floor",
         ok=ours / floor <= TARGET_VS_FLOOR,
     )
@@ -259,6 +260,7 @@ def run(bench: Bench, claims: int, repeat: int, pyx12_repeat: int) -> None:
         ours=seconds(ours),
         baseline=f"pyx12 full {seconds(full)} (bare reader {seconds(reader)})",
         ratio=full / ours,
+        ratio_of="pyx12/ours",
         target=f">= {TARGET_VS_PYX12:g}x",
         ok=full / ours >= TARGET_VS_PYX12,
     )
