@@ -37,6 +37,7 @@ from urllib.parse import quote
 from botocore.exceptions import BotoCoreError, ClientError
 
 from claimdesk.errors import ConfigError, DocumentError
+from claimdesk.private_files import private_dir
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -54,8 +55,9 @@ __all__ = [
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _KEY_BODY = re.compile(r"sha256/([0-9a-f]{2})/([0-9a-f]{64})")
-# Documents are immutable: read-only for everyone once written.
-_READ_ONLY_MODE = 0o444
+# Documents are immutable and may name a patient: read-only, for the owner only, once
+# written, in folders only the owner may open (claimdesk.private_files).
+_READ_ONLY_MODE = 0o400
 # The standard S3 "not found" codes (head_object has no body, so only the status).
 _S3_MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 # Presigned URLs longer than S3's SigV4 maximum (7 days) are refused by S3 itself.
@@ -165,7 +167,7 @@ class LocalDocumentStore:
         if self._is_intact(path, digest):
             return stored
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent, root=self.root)
             fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as tmp:

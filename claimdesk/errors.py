@@ -7,7 +7,7 @@ turn one into output for a person.
     ClaimdeskError
     ├── ConfigError                 settings that cannot work
     ├── ValidationFailed            a value a person or file gave is refused (names the field)
-    │   └── InvalidTransition       a claim status change the state machine forbids
+    │   └── InvalidTransition       a status change the row's state machine forbids
     ├── NotFound                    a row that should exist does not
     ├── DocumentError               document store: missing object, checksum mismatch
     ├── X12Error                    (claimdesk.x12) unreadable or invalid X12
@@ -47,15 +47,18 @@ class ValidationFailed(ClaimdeskError):
 
 
 class InvalidTransition(ValidationFailed):
-    """A claim status change that the state machine does not allow."""
+    """A status change that the row's state machine (``claimdesk.states``) does not allow."""
 
-    def __init__(self, current: str, target: str, allowed: frozenset[str]) -> None:
+    def __init__(
+        self, current: str, target: str, allowed: frozenset[str], *, entity: str = "claim"
+    ) -> None:
         allowed_text = ", ".join(sorted(allowed)) or "none (final status)"
         super().__init__(
-            f"status: a claim in {current!r} cannot move to {target!r}; "
+            f"status: a {entity} in {current!r} cannot move to {target!r}; "
             f"allowed from {current!r}: {allowed_text}.",
             field="status",
         )
+        self.entity = entity
         self.current = current
         self.target = target
 

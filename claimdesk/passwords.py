@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -20,3 +23,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash of a random password, with the same parameters as real ones.
+
+    Checked when the user is unknown, so an unknown name costs the same argon2 work as a
+    known one and the answer's timing does not tell which names exist.
+    """
+    return _hasher.hash(secrets.token_urlsafe(32))

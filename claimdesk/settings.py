@@ -57,7 +57,24 @@ class Settings(BaseSettings):
     clock_source: Literal["system", "payer_sim"] = "system"
 
     session_secret: SecretStr = SecretStr("change-me-outside-the-demo")
-    session_idle_minutes: int = 30
+    # Sessions (app and SSO alike) end after this idle time and, however active, this
+    # long after sign-in; the SSO sign-in cookie is cleared too (claimdesk.access.sessions).
+    session_idle_minutes: int = Field(default=15, ge=1)
+    session_max_hours: float = Field(default=12, gt=0)
+    # SSO: a first sign-in links itself only by an ``email_verified`` address in one of
+    # these domains (comma-separated); any other identity waits for an admin to link it.
+    sso_allowed_domains: str = ""
+    # Password sign-ins: this many failures within the window lock the account name
+    # (known or not) or the client address for the lockout time (0: until an admin unlocks).
+    login_max_failures: int = Field(default=5, ge=1)
+    login_address_max_failures: int = Field(default=20, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=0)
+    # Roles whose password sign-ins need a TOTP code (comma-separated); others may enrol.
+    mfa_required_roles: str = "admin,manager"
+    # AES-GCM key for TOTP secrets (64 hex characters); unset means <data_dir>/secrets.key,
+    # created 0600 on first use. It never goes into the database.
+    secrets_key: SecretStr | None = None
 
     # The audit trail's HMAC key (32+ characters); unset means <data_dir>/audit.key,
     # created 0600 on first use. It never goes into the database.
@@ -90,6 +107,14 @@ class Settings(BaseSettings):
     def documents_dir(self) -> Path:
         return self.data_dir / "documents"
 
+    @property
+    def sso_domains(self) -> frozenset[str]:
+        return _csv(self.sso_allowed_domains)
+
+    @property
+    def mfa_roles(self) -> frozenset[str]:
+        return _csv(self.mfa_required_roles)
+
     def masked(self) -> dict[str, Any]:
         """The effective settings with secrets and database passwords masked."""
         shown: dict[str, Any] = {}
@@ -100,6 +125,10 @@ class Settings(BaseSettings):
             shown[name] = value if value is None else str(value)
         shown["database_url"] = _mask_url_password(self.effective_database_url)
         return shown
+
+
+def _csv(value: str) -> frozenset[str]:
+    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
 
 
 def _mask_url_password(url: str) -> str:

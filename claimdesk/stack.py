@@ -220,6 +220,8 @@ class Stack:
                 "false",
                 "--client.toolbarMode",
                 "minimal",
+                "--client.showErrorDetails",  # a traceback may quote patient data
+                "none",
             ],
         )
         _wait_http(

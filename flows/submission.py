@@ -15,13 +15,15 @@ async def submission(batch_size: int = 500, scrub_limit: int = 5000) -> dict[str
     """Scrub, build interchanges per payer (committed first), send them; errors to review."""
     scrubbed = scrub_claims(scrub_limit)
     await start_review_runs(scrubbed["review_task_ids"])
-    submission_ids = build_interchanges(batch_size)
-    futures = [send_interchange.submit(s) for s in submission_ids]
+    built = build_interchanges(batch_size)
+    await start_review_runs(built["review_task_ids"])
+    futures = [send_interchange.submit(s) for s in built["submission_ids"]]
     sent = [await asyncio.to_thread(f.result) for f in futures]
     settle_sent_claims()
     return {
         "clean": scrubbed["clean"],
         "held": scrubbed["held"],
+        "held_at_build": built["held"],
         "interchanges_sent": sum(sent),
         "interchanges_waiting": len(sent) - sum(sent),
     }

@@ -12,11 +12,9 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from sqlmodel import Session, SQLModel
 
-from claimdesk.claims.status import check_transition
 from claimdesk.errors import ValidationFailed
 from models.audit import append_audit_event
 from models.claims import Claim, ClaimBase, ClaimLine, ClaimLineBase, Diagnosis, DiagnosisBase
-from models.types import utcnow
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -83,27 +81,6 @@ def create_claim(
         entity_id=claim.id,
         claim_id=claim.id,
         details={"status": claim.status, "lines": len(lines)},
-    )
-    session.flush()
-    return claim
-
-
-def set_claim_status(
-    *, session: Session, claim: Claim, status: str, actor: str, reason: str | None = None
-) -> Claim:
-    """Move a claim along the state machine, with an audit event; refuse forbidden moves."""
-    previous = claim.status
-    claim.status = check_transition(previous, status).value
-    claim.status_changed_at = utcnow()
-    session.add(claim)
-    append_audit_event(
-        session,
-        actor=actor,
-        action="claim.status_changed",
-        entity_type="claim",
-        entity_id=claim.id,
-        claim_id=claim.id,
-        details={"from": previous, "to": claim.status, "reason": reason},
     )
     session.flush()
     return claim

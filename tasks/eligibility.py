@@ -7,11 +7,10 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
-from sqlmodel import Session, col, select
 
 from claimdesk.clock import today
 from claimdesk.db import session_scope
-from claimdesk.eligibility.service import run_eligibility, select_coverages_to_check
+from claimdesk.eligibility.service import payer_ids, run_eligibility, select_coverages_to_check
 from claimdesk.gateway.factory import payer_limit_name
 from claimdesk.settings import get_settings
 from models import Payer
@@ -22,8 +21,8 @@ from tasks._safety import phi_safe
 @task(cache_policy=NO_CACHE)
 @phi_safe
 def list_payers() -> list[int]:
-    with Session(engine()) as session:
-        return [p for p in session.exec(select(col(Payer.id)).order_by(col(Payer.id))).all() if p]
+    with session_scope(engine()) as session:
+        return payer_ids(session)
 
 
 @task(cache_policy=NO_CACHE)

@@ -1,4 +1,4 @@
-"""Tasks around a human-review pause. They read and write claimdesk's database only.
+"""Tasks around a human-review pause: thin Prefect wrappers over ``claimdesk.review``.
 
 ``NO_CACHE``: a resumed flow re-runs from the top, and these must see the
 database as it is now, never a result cached before the pause.
@@ -10,12 +10,10 @@ from dataclasses import dataclass
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlalchemy.orm.attributes import flag_modified
 
 from claimdesk.db import session_scope
-from claimdesk.review.tasks import pause_key, read_recorded_decision
+from claimdesk.review.tasks import accept_reference, bind_run, unapplied_tasks
 from claimdesk.workqueue.appliers import apply_recorded_decision
-from models import ReviewTask, append_audit_event
 from tasks._db import engine
 from tasks._safety import phi_safe
 
@@ -31,18 +29,8 @@ class PauseState:
 def bind_review_run(task_id: int, flow_run_id: str, attempt: int) -> PauseState:
     """Record which run waits on the task under which key; return a decision if one exists."""
     with session_scope(engine()) as session:
-        task_row = session.get(ReviewTask, task_id)
-        if task_row is None:
-            raise LookupError(f"review task {task_id} does not exist")
-        recorded = read_recorded_decision(session=session, task_id=task_id)
-        key = pause_key(
-            task_row.kind, task_row.claim_id, task_row.claim_version, attempt, task_row.step
-        )
-        if recorded is None and task_row.status in ("open", "claimed"):
-            task_row.flow_run_id = flow_run_id
-            task_row.pause_key = key
-            session.add(task_row)
-        return PauseState(recorded.id if recorded else None, key)
+        bound = bind_run(session, task_id=task_id, flow_run_id=flow_run_id, attempt=attempt)
+        return PauseState(bound.decision_id, bound.pause_key)
 
 
 @task(cache_policy=NO_CACHE)
@@ -50,25 +38,7 @@ def bind_review_run(task_id: int, flow_run_id: str, attempt: int) -> PauseState:
 def check_decision_reference(task_id: int, decision_id: int, key: str) -> bool:
     """True when ``decision_id`` is what claimdesk recorded for the task; audit a refusal once."""
     with session_scope(engine()) as session:
-        if read_recorded_decision(session=session, task_id=task_id, decision_id=decision_id):
-            return True
-        task_row = session.get(ReviewTask, task_id)
-        assert task_row is not None
-        refused = list(task_row.context.get("refused_pause_keys", []))
-        if key not in refused:
-            task_row.context = {**task_row.context, "refused_pause_keys": [*refused, key]}
-            flag_modified(task_row, "context")
-            session.add(task_row)
-            append_audit_event(
-                session,
-                actor="system:claim-review",
-                action="task.resume_refused",
-                entity_type="review_task",
-                entity_id=task_id,
-                claim_id=task_row.claim_id,
-                details={"pause_key": key, "decision_id": decision_id},
-            )
-        return False
+        return accept_reference(session, task_id=task_id, decision_id=decision_id, key=key)
 
 
 @task(cache_policy=NO_CACHE)
@@ -83,7 +53,7 @@ def apply_decision(task_id: int, decision_id: int) -> str:
 @phi_safe
 def resume_recorded_decisions() -> int:
     """Resume runs whose decision was recorded while Prefect could not be reached."""
-    from claimdesk.review.tasks import reconcile_resumes
+    from claimdesk.workqueue.resolve import reconcile_resumes
     from tasks.resume import resume_with_reference
 
     return sum(o.resumed for o in reconcile_resumes(engine(), resume_with_reference))
@@ -91,10 +61,6 @@ def resume_recorded_decisions() -> int:
 
 # A run in one of these states will never apply its task's decision.
 _DEAD_STATES = {"CANCELLED", "CRASHED", "FAILED"}
-
-
-# Tasks of these kinds belong to a denial's ``appeal`` run, which walks the denial on.
-_DENIAL_KINDS = {"denial", "write_off_approval", "appeal_send"}
 
 
 @task(cache_policy=NO_CACHE)
@@ -110,30 +76,22 @@ def review_tasks_needing_a_run() -> list[tuple[int, str, int | None]]:
     from uuid import UUID
 
     from prefect import get_client
-    from sqlmodel import Session, col, select
 
-    from models import ReviewDecision
-
-    with Session(engine()) as session:
-        rows = session.exec(
-            select(ReviewTask, ReviewDecision)
-            .outerjoin(ReviewDecision, col(ReviewDecision.id) == col(ReviewTask.decision_id))
-            .where(col(ReviewTask.status).in_(("open", "claimed", "resolved")))
-        ).all()
+    with session_scope(engine()) as session:
+        pending = unapplied_tasks(session)
     needed: list[tuple[int, str, int | None]] = []
     with get_client(sync_client=True) as client:
-        for task_row, decision in rows:
-            if task_row.id is None or (decision is not None and decision.applied_at is not None):
-                continue
-            denial_id = (
-                task_row.context.get("denial_id") if task_row.kind in _DENIAL_KINDS else None
+        for row in pending:
+            name = (
+                f"denial-{row.denial_id}"
+                if row.denial_id is not None
+                else f"review-task-{row.task_id}"
             )
-            name = f"denial-{denial_id}" if denial_id is not None else f"review-task-{task_row.id}"
-            if task_row.flow_run_id is None:
-                if task_row.status != "resolved":
-                    needed.append((task_row.id, f"{name}-task-{task_row.id}", denial_id))
+            if row.flow_run_id is None:
+                if row.status != "resolved":
+                    needed.append((row.task_id, f"{name}-task-{row.task_id}", row.denial_id))
                 continue
-            run = client.read_flow_run(UUID(task_row.flow_run_id))
+            run = client.read_flow_run(UUID(row.flow_run_id))
             if run.state is not None and run.state.type.value in _DEAD_STATES:
-                needed.append((task_row.id, f"{name}-after-{run.id}", denial_id))
+                needed.append((row.task_id, f"{name}-after-{run.id}", row.denial_id))
     return needed

@@ -7,18 +7,16 @@ from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from sqlmodel import select
 
 from claimdesk.billing.collections import create_collection_tasks
 from claimdesk.billing.deposits import match_deposits
-from claimdesk.billing.payments import apply_on_account
+from claimdesk.billing.payments import apply_on_account, patients_with_money_on_account
 from claimdesk.billing.plans import check_missed_installments
 from claimdesk.billing.refunds import find_credit_balances
 from claimdesk.billing.statements import run_statement_cycle
 from claimdesk.db import session_scope
 from claimdesk.documents import make_document_store
 from claimdesk.settings import get_settings
-from models import PatientPayment
 from tasks._db import engine
 from tasks._safety import phi_safe
 
@@ -28,9 +26,7 @@ from tasks._safety import phi_safe
 def apply_money_on_account(as_of: date) -> int:
     """Money patients left on account, applied to their balances oldest first."""
     with session_scope(engine()) as session:
-        patients = sorted(
-            set(session.exec(select(PatientPayment.patient_id).where(PatientPayment.unapplied > 0)))
-        )
+        patients = patients_with_money_on_account(session)
         return sum(len(apply_on_account(session, patient_id=p, as_of=as_of)) for p in patients)
 
 

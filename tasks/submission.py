@@ -15,7 +15,7 @@ from claimdesk.settings import get_settings
 from claimdesk.submission.acknowledgements import retrieve_acknowledgements
 from claimdesk.submission.paper import print_paper_claims
 from claimdesk.submission.service import (
-    build_batches,
+    build_batch_run,
     mark_sent_claims,
     scrub_ready_claims,
     send_built_submission,
@@ -35,15 +35,20 @@ def scrub_claims(limit: int) -> dict[str, Any]:
 
 @task(cache_policy=NO_CACHE)
 @phi_safe
-def build_interchanges(batch_size: int) -> list[int]:
-    """Every interchange waiting to go: the ones built now and any a crash left unsent.
+def build_interchanges(batch_size: int) -> dict[str, Any]:
+    """Every interchange waiting to go (built now, or left unsent by a crash); claims held.
 
-    Claims of paper payers are printed (CMS-1500) and marked sent here instead.
+    Claims of paper payers are printed (CMS-1500) and marked sent here instead. A claim
+    that cannot be built or fails the TR3 check is held with a scrub task of its own.
     """
     print_paper_claims(engine(), get_settings(), today=today(get_settings()))
-    build_batches(engine(), get_settings(), batch_size=batch_size)
+    built = build_batch_run(engine(), get_settings(), batch_size=batch_size)
     with Session(engine()) as session:
-        return unsent_submissions(session)
+        return {
+            "submission_ids": unsent_submissions(session),
+            "held": built.held,
+            "review_task_ids": built.review_task_ids,
+        }
 
 
 # No Prefect retries: the gateway retries with backoff; an unsent interchange is resent next run.

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from claimdesk.db import make_engine
 from claimdesk.documents import DocumentStore, make_document_store
-from claimdesk.review.tasks import Resumer
 from claimdesk.settings import Settings
+from claimdesk.workqueue.resolve import Resumer
 from tasks.resume import resume_unavailable, resume_with_reference
 
 

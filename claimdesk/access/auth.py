@@ -1,6 +1,9 @@
-"""Who is at the keyboard: password and OIDC sign-in, idle timeout, and the user's role.
+"""Who is at the keyboard: password (+ TOTP) and OIDC sign-in, session ends, the user's role.
 
-Sign-ins (and failed attempts) are audited. Every other service loads the user
+Password sign-ins are throttled per account name and per address (``throttle``), need
+a TOTP code for the roles ``mfa_required_roles`` names or a user who enrolled one
+(``totp``); OIDC sign-ins go by issuer + subject only (``sso``). Sign-ins (and failed
+attempts) are audited. Every other service loads the user
 again by name on each call (``load_active_user``), so a disabled account or a
 changed role takes effect on the next click, not at the next sign-in.
 """
@@ -14,10 +17,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from claimdesk.access import permissions, throttle, totp
 from claimdesk.access.permissions import require
 from claimdesk.db import session_scope
-from claimdesk.errors import ClaimdeskError, PermissionDenied, ValidationFailed
-from claimdesk.passwords import verify_password
+from claimdesk.errors import ClaimdeskError, ValidationFailed
+from claimdesk.passwords import dummy_hash, verify_password
+from claimdesk.settings import Settings, get_settings
 from models import User, append_audit_event
 from models.types import utcnow
 
@@ -42,75 +47,195 @@ def _signed_in(user: User) -> SignedInUser:
 
 
 def load_active_user(session: Session, username: str) -> User:
-    """The user behind a session; refused when unknown or disabled since signing in."""
+    """The user behind a session; refused (and audited) when unknown or disabled since."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None or not user.active:
-        raise PermissionDenied(f"user {username!r} is unknown or disabled; sign in again.")
+        permissions.deny(
+            user or username[:_MAX_AUDITED_NAME],
+            "session.use",
+            f"user {username!r} is unknown or disabled; sign in again.",
+            session=session,
+        )
     return user
 
 
-def authenticate(engine: Engine, *, username: str, password: str) -> SignedInUser:
-    """Check a password against the stored argon2 hash; the same message for every failure."""
-    name = username.strip().lower()
+class SecondFactorRequired(AuthenticationFailed):
+    """The password was right; the TOTP code from the user's authenticator is needed too."""
+
+
+class EnrolmentRequired(SecondFactorRequired):
+    """The role needs a second factor the user has not set up: ``enrolment`` shows it once."""
+
+    def __init__(self, message: str, *, enrolment: totp.Enrolment) -> None:
+        super().__init__(message)
+        self.enrolment = enrolment
+
+
+@dataclass(frozen=True)
+class _Account:
+    id: int
+    password_hash: str
+    active: bool
+
+
+def authenticate(
+    engine: Engine,
+    *,
+    username: str,
+    password: str,
+    address: str = "unknown",
+    code: str | None = None,
+    settings: Settings | None = None,
+) -> SignedInUser:
+    """Check a password (and TOTP code) with throttling; the same work and message for any name.
+
+    No transaction is open while argon2 runs (on SQLite a transaction holds the write lock,
+    which would stall every writer while a guesser hashes). An unknown name is checked
+    against a dummy hash and counted like a known one, so neither the time taken nor a
+    lockout tells which names exist.
+    """
+    settings = settings or get_settings()
+    policy = throttle.ThrottlePolicy.from_settings(settings)
+    name = username.strip().lower()[:_MAX_AUDITED_NAME]
+    address = (address or "unknown")[: throttle.KEY_LENGTH]
     with session_scope(engine) as session:
         user = session.exec(select(User).where(User.username == name)).first()
-        ok = user is not None and user.active and verify_password(user.password_hash, password)
-        if not ok or user is None:
-            append_audit_event(
-                session,
-                actor=f"login:{name[:_MAX_AUDITED_NAME]}",
-                action="user.login_failed",
-                entity_type="user",
-                entity_id=None if user is None else user.id,
-                details={"method": "password"},
-            )
-        else:
-            user.last_login_at = utcnow()
-            session.add(user)
-            append_audit_event(
-                session,
-                actor=user.username,
-                action="user.login",
-                entity_type="user",
-                entity_id=user.id,
-                details={"method": "password"},
-            )
-            return _signed_in(user)
-    raise AuthenticationFailed("unknown username or wrong password (or the account is disabled).")
-
-
-def authenticate_oidc(engine: Engine, *, claims: dict[str, Any]) -> SignedInUser:
-    """Map an identity provider's user to a claimdesk user (by preferred_username or email)."""
-    candidates = [
-        str(claims.get("preferred_username") or "").lower(),
-        str(claims.get("email") or "").lower(),
-        str(claims.get("email") or "").split("@")[0].lower(),
-    ]
+        account = None if user is None else _Account(user.id or 0, user.password_hash, user.active)
+        lock = throttle.locked_until(session, name=name, address=address, now=utcnow())
+    stored = account.password_hash if account and _usable(account.password_hash) else None
+    password_ok = verify_password(stored or dummy_hash(), password) and stored is not None
+    ok = password_ok and account is not None and account.active and lock is None
     with session_scope(engine) as session:
-        for name in filter(None, candidates):
-            user = session.exec(select(User).where(User.username == name)).first()
-            if user is not None and user.active:
-                user.last_login_at = utcnow()
-                session.add(user)
-                append_audit_event(
-                    session,
-                    actor=user.username,
-                    action="user.login",
-                    entity_type="user",
-                    entity_id=user.id,
-                    details={"method": "oidc"},
-                )
-                return _signed_in(user)
+        user = session.get(User, account.id) if account else None
+        if ok and user is not None:
+            if not totp.totp_required(session, user, settings):
+                return _signed_in_by_password(session, user, name, mfa=False)
+            if not code:
+                failure: AuthenticationFailed = _second_factor_needed(session, user, settings)
+            elif totp.check_code(session, user, code, settings):
+                return _signed_in_by_password(session, user, name, mfa=True)
+            else:
+                failure = _record_failure(session, user, name, address, "totp", policy, None)
+        else:
+            reason = _failure_reason(account, password_ok, lock)
+            failure = _record_failure(session, user, name, address, reason, policy, lock)
+    raise failure
+
+
+def _usable(password_hash: str) -> bool:
+    """An argon2 hash (users from an office import may have none yet)."""
+    return password_hash.startswith("$argon2")
+
+
+def _failure_reason(
+    account: _Account | None, password_ok: bool, lock: tuple[str, datetime] | None
+) -> str:
+    if lock is not None:
+        return f"locked:{lock[0]}"
+    if account is None:
+        return "unknown_user"
+    if not account.active:
+        return "disabled"
+    return "password" if not password_ok else "refused"
+
+
+def _second_factor_needed(session: Session, user: User, settings: Settings) -> SecondFactorRequired:
+    _audit_attempt(session, user, "user.second_factor_asked")
+    if totp.is_enrolled(session, user.id or 0):
+        return SecondFactorRequired(
+            "enter the 6-digit code from your authenticator app to finish signing in."
+        )
+    enrolment = totp.begin_enrolment(session, user, settings)
+    append_audit_event(
+        session,
+        actor=user.username,
+        action="user.totp_enrolment_started",
+        entity_type="user",
+        entity_id=user.id,
+    )
+    return EnrolmentRequired(
+        f"role {user.role!r} signs in with a second factor: add claimdesk to your "
+        "authenticator app (shown once), then enter its 6-digit code.",
+        enrolment=enrolment,
+    )
+
+
+def _signed_in_by_password(session: Session, user: User, name: str, *, mfa: bool) -> SignedInUser:
+    throttle.record_success(session, name=name)
+    user.last_login_at = utcnow()
+    session.add(user)
+    append_audit_event(
+        session,
+        actor=user.username,
+        action="user.login",
+        entity_type="user",
+        entity_id=user.id,
+        details={"method": "password", "second_factor": mfa},
+    )
+    return _signed_in(user)
+
+
+def _audit_attempt(session: Session, user: User, action: str) -> None:
+    append_audit_event(
+        session,
+        actor=user.username,
+        action=action,
+        entity_type="user",
+        entity_id=user.id,
+        details={"method": "password"},
+    )
+
+
+def _record_failure(
+    session: Session,
+    user: User | None,
+    name: str,
+    address: str,
+    reason: str,
+    policy: throttle.ThrottlePolicy,
+    lock: tuple[str, datetime] | None,
+) -> AuthenticationFailed:
+    now = utcnow()
+    locked = (
+        []
+        if lock
+        else throttle.record_failure(session, name=name, address=address, policy=policy, now=now)
+    )
+    append_audit_event(
+        session,
+        actor=f"login:{name}",
+        action="user.login_failed",
+        entity_type="user",
+        entity_id=None if user is None else user.id,
+        details={"method": "password", "reason": reason, "address": address},
+    )
+    for scope in locked:
         append_audit_event(
             session,
-            actor="login:oidc",
-            action="user.login_failed",
+            actor=f"login:{name}",
+            action="user.locked",
             entity_type="user",
-            details={"method": "oidc"},
+            entity_id=None if user is None else user.id,
+            details={"scope": scope, "key": name if scope == throttle.ACCOUNT else address},
         )
-    raise AuthenticationFailed(
-        "the identity provider's account has no active claimdesk user; ask an admin to add one."
+    if lock is not None or locked:
+        return AuthenticationFailed(
+            "too many failed sign-ins for this account or from this address; try again "
+            "later or ask an admin to unlock it."
+        )
+    return AuthenticationFailed(
+        "unknown username or wrong password or code (or the account is disabled)."
     )
+
+
+def authenticate_oidc(
+    engine: Engine, *, claims: dict[str, Any], settings: Settings | None = None
+) -> SignedInUser:
+    """Sign in an identity provider's user by issuer + subject (see ``claimdesk.access.sso``)."""
+    from claimdesk.access.sso import sign_in_identity
+
+    user = sign_in_identity(engine, claims=claims, settings=settings or get_settings())
+    return _signed_in(user)
 
 
 def record_logout(engine: Engine, *, username: str, reason: str) -> None:
@@ -127,6 +252,18 @@ def record_logout(engine: Engine, *, username: str, reason: str) -> None:
 def session_expired(last_seen: datetime, *, idle_minutes: int, now: datetime | None = None) -> bool:
     """True when more than ``idle_minutes`` passed since the user's last action."""
     return (now or utcnow()) - last_seen > timedelta(minutes=idle_minutes)
+
+
+def session_end_reason(
+    signed_in_at: datetime, last_seen: datetime, *, settings: Settings, now: datetime | None = None
+) -> str | None:
+    """Why a session must end now: "lifetime" (however active), "idle", or None."""
+    now = now or utcnow()
+    if now - signed_in_at > timedelta(hours=settings.session_max_hours):
+        return "lifetime"
+    if session_expired(last_seen, idle_minutes=settings.session_idle_minutes, now=now):
+        return "idle"
+    return None
 
 
 @dataclass(frozen=True)
@@ -155,12 +292,14 @@ def create_user(
     from models.crud import validated
 
     with session_scope(engine) as session:
+        require(load_active_user(session, username), "user.manage")
+    try:  # hashed outside any transaction (SQLite's write lock is not held meanwhile)
+        password_hash = hash_password(password)
+    except ValueError as exc:
+        raise ValidationFailed(f"password: {exc}", field="password") from None
+    with session_scope(engine) as session:
         admin = load_active_user(session, username)
         require(admin, "user.manage")
-        try:
-            password_hash = hash_password(password)
-        except ValueError as exc:
-            raise ValidationFailed(f"password: {exc}", field="password") from None
         user = validated(
             User,
             {

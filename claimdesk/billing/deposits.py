@@ -33,12 +33,27 @@ from sqlalchemy import func, type_coerce
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from claimdesk.billing.roles import require_billing
+from claimdesk.access.permissions import ServiceIdentity
+from claimdesk.billing.roles import DEPOSITS_SERVICE, require_billing
 from claimdesk.errors import NotFound, ReviewConflict, ValidationFailed
 from claimdesk.review.decisions import DepositDecision
-from claimdesk.review.tasks import OPEN_STATUSES, ensure_review_task
+from claimdesk.review.tasks import cancel_open_task, ensure_review_task
+from claimdesk.states import StateMachine
 from models import Deposit, DepositMatch, Remittance, ReviewTask, User, append_audit_event
-from models.types import Money, utcnow
+from models.types import Money
+
+# A bank deposit: matched to its 835, or set aside for a person (amounts differ), or
+# dismissed by one; a mismatch seen again on the next run stays a mismatch.
+DEPOSIT = StateMachine(
+    "deposit",
+    initial=frozenset({"unmatched"}),
+    moves={
+        "unmatched": frozenset({"matched", "mismatch", "dismissed"}),
+        "mismatch": frozenset({"matched", "mismatch", "dismissed"}),
+        "matched": frozenset(),
+        "dismissed": frozenset(),
+    },
+)
 
 COLUMNS = ("date", "amount", "trace_number", "payer_name", "reference")
 REQUIRED = ("date", "amount", "trace_number")
@@ -223,7 +238,7 @@ def _record_match(
             f"deposit {deposit.id} or 835 {remittance.id} is already matched; "
             "a deposit is never matched twice."
         ) from None
-    deposit.status = "matched"
+    DEPOSIT.move(deposit, "matched")
     session.add(deposit)
     append_audit_event(
         session,
@@ -236,44 +251,19 @@ def _record_match(
     return match
 
 
-def _cancel_open(session: Session, kind: str, step: int, actor: str) -> int | None:
-    task = session.exec(
-        select(ReviewTask).where(
-            ReviewTask.kind == kind,
-            col(ReviewTask.claim_id).is_(None),
-            ReviewTask.step == step,
-            col(ReviewTask.status).in_(OPEN_STATUSES),
-        )
-    ).first()
-    if task is None:
-        return None
-    task.status = "cancelled"
-    task.version += 1
-    task.resolved_at = utcnow()
-    session.add(task)
-    append_audit_event(
-        session,
-        actor=actor,
-        action="task.cancelled",
-        entity_type="review_task",
-        entity_id=task.id,
-        details={"reason": "matched"},
-    )
-    return task.id
-
-
 def match_deposits(
     session: Session,
     *,
     as_of: date,
     grace_days: int = DEFAULT_GRACE_DAYS,
-    actor: str = "system:deposits",
-    user: User | None = None,
+    user: User | ServiceIdentity = DEPOSITS_SERVICE,
 ) -> MatchResult:
-    """Match open deposits to unmatched 835s by TRN02 and amount; the rest to review."""
-    if user is not None:  # a person asked (the app); the scheduled flow runs as the system
-        require_billing(user, "billing.post")
-        actor = user.username
+    """Match open deposits to unmatched 835s by TRN02 and amount; the rest to review.
+
+    ``user`` is whoever runs it: a person (the app), or the scheduled flow's identity.
+    """
+    require_billing(user, "billing.cycle", session=session)
+    actor = user.username
     remittances = _money_remittances(session)
     by_trace: dict[str, list[Remittance]] = {}
     for r in remittances:
@@ -284,7 +274,7 @@ def match_deposits(
     disputed: set[int] = set()
     deposits = session.exec(
         select(Deposit)
-        .where(col(Deposit.status).in_(("unmatched", "mismatch")))
+        .where(col(Deposit.status).in_(DEPOSIT.sources("matched")))
         .order_by(col(Deposit.bank_date), col(Deposit.id))
     ).all()
     cutoff = as_of - timedelta(days=grace_days)
@@ -296,14 +286,16 @@ def match_deposits(
             candidates.remove(exact)
             matched.append((deposit.id or 0, exact.id or 0))
             for kind, step in (("deposit", deposit.id), ("deposit_missing", exact.id)):
-                done = _cancel_open(session, kind, step or 0, actor)
+                done = cancel_open_task(
+                    session, kind=kind, claim_id=None, step=step or 0, actor=actor, reason="matched"
+                )
                 if done is not None:
                     cancelled.append(done)
             continue
         if candidates:
             other = candidates[0]
             disputed.add(other.id or 0)
-            deposit.status = "mismatch"
+            DEPOSIT.move(deposit, "mismatch")
             session.add(deposit)
             context = {
                 "issue": "amount_difference",
@@ -367,7 +359,7 @@ def apply_deposit_decision(
         if task.kind == "deposit":
             deposit = session.get(Deposit, int(task.context.get("deposit_id") or 0))
             if deposit is not None and deposit.status != "matched":
-                deposit.status = "dismissed"
+                DEPOSIT.move(deposit, "dismissed")
                 session.add(deposit)
         return "deposit_dismissed"
     if task.kind == "deposit":

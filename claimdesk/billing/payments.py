@@ -338,3 +338,10 @@ def list_payments(
         details={"patient_id": patient_id, "count": len(rows)},
     )
     return rows
+
+
+def patients_with_money_on_account(session: Session) -> list[int]:
+    """Patients who left money on account that is not applied to a balance yet."""
+    return sorted(
+        set(session.exec(select(PatientPayment.patient_id).where(PatientPayment.unapplied > 0)))
+    )

@@ -15,6 +15,7 @@ from claimdesk.claims.ledger import ZERO
 from claimdesk.errors import NotFound, ValidationFailed
 from claimdesk.review.decisions import PaymentPlanDecision
 from claimdesk.review.tasks import ensure_review_task
+from claimdesk.states import StateMachine
 from models import (
     Patient,
     PaymentPlan,
@@ -24,6 +25,28 @@ from models import (
     append_audit_event,
 )
 from models.types import utcnow
+
+PLAN = StateMachine(
+    "payment plan",
+    initial=frozenset({"active"}),
+    moves={
+        "active": frozenset({"completed", "cancelled"}),
+        "completed": frozenset(),
+        "cancelled": frozenset(),
+    },
+)
+# A missed installment is rescheduled (due again, a new date), waived or paid late;
+# rescheduling a due one keeps it due with the new date.
+INSTALLMENT = StateMachine(
+    "installment",
+    initial=frozenset({"due"}),
+    moves={
+        "due": frozenset({"due", "paid", "missed", "waived"}),
+        "missed": frozenset({"due", "paid", "waived"}),
+        "paid": frozenset(),
+        "waived": frozenset(),
+    },
+)
 
 MAX_INSTALLMENTS = 120  # ten years of monthly payments: anything longer is a typo
 
@@ -135,7 +158,7 @@ def credit_installments(session: Session, *, plan_id: int, amount: Decimal) -> N
         item.paid_amount += part
         left -= part
         if item.paid_amount >= item.amount:
-            item.status = "paid"
+            INSTALLMENT.move(item, "paid")
         item.updated_at = utcnow()
         session.add(item)
     _refresh(session, plan)
@@ -146,7 +169,7 @@ def _refresh(session: Session, plan: PaymentPlan) -> None:
     open_items = [i for i in items if i.status in ("due", "missed")]
     plan.next_due_date = min((i.due_date for i in open_items), default=None)
     if not open_items and plan.status == "active":
-        plan.status = "completed"
+        PLAN.move(plan, "completed")
     session.add(plan)
     session.flush()
 
@@ -180,7 +203,7 @@ def check_missed_installments(session: Session, *, as_of: date, grace_days: int 
                 "amount": str(item.amount - item.paid_amount),
             },
         )
-        item.status = "missed"
+        INSTALLMENT.move(item, "missed")
         item.review_task_id = task.id
         item.updated_at = utcnow()
         session.add(item)
@@ -201,16 +224,16 @@ def apply_payment_plan_decision(
     if decision.action == "reschedule":
         assert decision.new_due_date is not None
         item.due_date = decision.new_due_date
-        item.status = "due"
+        INSTALLMENT.move(item, "due")
         outcome = "installment_rescheduled"
     elif decision.action == "waive":
-        item.status = "waived"
+        INSTALLMENT.move(item, "waived")
         outcome = "installment_waived"
     else:
-        plan.status = "cancelled"
+        PLAN.move(plan, "cancelled")
         for other in _installments(session, plan.id or 0):
             if other.status in ("due", "missed"):
-                other.status = "waived"
+                INSTALLMENT.move(other, "waived")
                 session.add(other)
         outcome = "plan_cancelled"
     item.updated_at = utcnow()

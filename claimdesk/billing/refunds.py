@@ -26,9 +26,21 @@ from claimdesk.claims.ledger import ZERO, claim_balance, post_entry
 from claimdesk.errors import NotFound, ReviewConflict, ValidationFailed
 from claimdesk.review.decisions import RefundDecision
 from claimdesk.review.tasks import ensure_review_task
+from claimdesk.states import StateMachine
 from models import Claim, Payer, Refund, ReviewTask, User, append_audit_event
 from models.ledger import LedgerEntry
 from models.types import utcnow
+
+# A credit balance to give back: approved and posted, or dismissed with a reason.
+REFUND = StateMachine(
+    "refund",
+    initial=frozenset({"pending"}),
+    moves={
+        "pending": frozenset({"posted", "dismissed"}),
+        "posted": frozenset(),
+        "dismissed": frozenset(),
+    },
+)
 
 MEDICARE_LIKE = ("medicare", "medicaid")
 MEDICARE_REFUND_DAYS = 60  # the overpayment rule: 60 days from identification
@@ -196,7 +208,7 @@ def post_refund(
         **move,
     )
     refund.ledger_entry_id = entry.id if entry else None
-    refund.status = "posted"
+    REFUND.move(refund, "posted")
     refund.method = method
     refund.reference = reference
     refund.posted_by = actor
@@ -222,7 +234,7 @@ def apply_refund_decision(
     if refund is None:
         raise NotFound(f"task {task.id} names no refund")
     if decision.action == "dismiss":
-        refund.status = "dismissed"
+        REFUND.move(refund, "dismissed")
         session.add(refund)
         append_audit_event(
             session,

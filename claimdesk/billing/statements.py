@@ -9,7 +9,8 @@ A statement is unique per patient and day, so a re-run of the cycle changes noth
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -17,16 +18,17 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from claimdesk.billing.collections import account_balances
-from claimdesk.billing.roles import require_billing
+from claimdesk.access.permissions import ServiceIdentity
+from claimdesk.billing.roles import STATEMENTS_SERVICE, require_billing
 from claimdesk.billing.statement_pdf import (
     StatementFacts,
     StatementLineFacts,
     render_statement,
 )
 from claimdesk.claims.ledger import ZERO, claim_balance
-from claimdesk.denials.appeals import store_document
 from claimdesk.documents import DocumentStore
 from claimdesk.errors import NotFound
+from claimdesk.stored_documents import store_document
 from models import (
     Claim,
     ClaimLine,
@@ -43,6 +45,7 @@ from models.ledger import LedgerEntry
 DEFAULT_CYCLE_DAYS = 30  # a statement a month while something is owed
 PAY_WITHIN_DAYS = 21  # "please pay by": three weeks after the statement date
 PDF = "application/pdf"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -259,21 +262,50 @@ def run_statement_cycle(
     as_of: date,
     store: DocumentStore,
     cycle_days: int = DEFAULT_CYCLE_DAYS,
-    user: User | None = None,
-    actor: str = "system:statements",
+    user: User | ServiceIdentity = STATEMENTS_SERVICE,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[StatementResult]:
-    """A statement for every patient due one (see ``patients_due``); flushes only."""
-    if user is not None:
-        require_billing(user, "billing.post")
-        actor = user.username
+    """A statement for every patient due one (see ``patients_due``); flushes only.
+
+    One patient's statement that cannot be made (its rows, its PDF, the store) is
+    rolled back alone, audited and logged with the error's type, never its text (it
+    may quote the patient), and made on the next run; the others are made. ``user``
+    is whoever runs it: a person, or the scheduled flow's service identity.
+    ``progress(done, total)`` is told as each patient's turn comes (the CLI draws a bar).
+    """
+    require_billing(user, "billing.cycle", session=session)
+    actor = user.username
     results = []
-    for patient_id in patients_due(session, as_of=as_of, cycle_days=cycle_days):
-        result = produce_statement(
-            session, patient_id=patient_id, as_of=as_of, store=store, actor=actor
-        )
+    due = patients_due(session, as_of=as_of, cycle_days=cycle_days)
+    for done, patient_id in enumerate(due):
+        if progress is not None:
+            progress(done, len(due))
+        try:
+            with session.begin_nested():
+                result = produce_statement(
+                    session, patient_id=patient_id, as_of=as_of, store=store, actor=actor
+                )
+        except Exception as exc:  # the isolation boundary: one patient never stops the cycle
+            _skipped(session, patient_id=patient_id, as_of=as_of, actor=actor, error=exc)
+            continue
         if result is not None:
             results.append(result)
     return results
+
+
+def _skipped(
+    session: Session, *, patient_id: int, as_of: date, actor: str, error: Exception
+) -> None:
+    reason = type(error).__name__
+    log.warning("statement for patient %s on %s skipped: %s", patient_id, as_of, reason)
+    append_audit_event(
+        session,
+        actor=actor,
+        action="statement.skipped",
+        entity_type="patient",
+        entity_id=patient_id,
+        details={"patient_id": patient_id, "statement_date": as_of.isoformat(), "error": reason},
+    )
 
 
 def list_statements(
@@ -305,26 +337,28 @@ def list_statements(
 
 
 def statement_pdf(
-    session: Session, *, store: DocumentStore, statement_id: int, user: User | None = None
+    session: Session,
+    *,
+    store: DocumentStore,
+    statement_id: int,
+    user: User | ServiceIdentity = STATEMENTS_SERVICE,
 ) -> bytes:
-    """The stored PDF of a statement (checked against its sha256 by the store).
+    """The stored PDF of a statement (checked against its sha256 by the store); audited.
 
-    With ``user`` (the app's download), the role is checked and the view audited.
+    ``user`` is the person downloading it, or the statements service reading back its own.
     """
-    if user is not None:
-        require_billing(user, "billing.view")
+    require_billing(user, "billing.statement_pdf", session=session)
     statement = session.get(PatientStatement, statement_id)
     if statement is None or statement.document_id is None:
         raise NotFound(f"no statement document for statement {statement_id}")
-    if user is not None:
-        append_audit_event(
-            session,
-            actor=user.username,
-            action="statement.downloaded",
-            entity_type="patient_statement",
-            entity_id=statement_id,
-            details={"patient_id": statement.patient_id},
-        )
+    append_audit_event(
+        session,
+        actor=user.username,
+        action="statement.downloaded",
+        entity_type="patient_statement",
+        entity_id=statement_id,
+        details={"patient_id": statement.patient_id},
+    )
     document = session.get(Document, statement.document_id)
     assert document is not None
     return store.get(document.storage_key, sha256=document.sha256)

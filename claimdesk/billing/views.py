@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from claimdesk.access.auth import load_active_user
+from claimdesk.access.phi import mask_member_id
 from claimdesk.billing import collections, deposits, refunds
 from claimdesk.billing import payments as patient_payments
 from claimdesk.billing import plans as payment_plans
@@ -26,7 +27,6 @@ from claimdesk.claims.ledger import ClaimBalance, account_claim_id, claim_balanc
 from claimdesk.db import session_scope
 from claimdesk.documents import DocumentStore
 from claimdesk.errors import NotFound, ValidationFailed
-from claimdesk.workqueue.queue import mask_member_id
 from models import Claim, Coverage, Patient, Payer, append_audit_event
 from models.ledger import LedgerEntry
 

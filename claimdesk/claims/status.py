@@ -1,15 +1,15 @@
 """The claim status state machine: every allowed transition in one table.
 
 A claim is printed with its current ``status`` everywhere; any change goes
-through ``check_transition`` so no code path can invent a move the billing
-office did not agree to.
+through ``claimdesk.claims.moves.set_claim_status`` (which checks this table), so no
+code path can invent a move the billing office did not agree to.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from claimdesk.errors import InvalidTransition
+from claimdesk.states import StateMachine
 
 
 class ClaimStatus(StrEnum):
@@ -42,7 +42,8 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.ELIGIBILITY_HOLD: frozenset({S.READY, S.DRAFT, S.BILLED_PATIENT, S.WRITTEN_OFF, S.VOIDED}),
     S.READY: frozenset({S.SCRUB_HOLD, S.QUEUED, S.ELIGIBILITY_HOLD, S.VOIDED}),
     S.SCRUB_HOLD: frozenset({S.READY, S.QUEUED, S.WRITTEN_OFF, S.VOIDED}),
-    S.QUEUED: frozenset({S.SENT, S.READY, S.VOIDED}),
+    # A queued claim that cannot be built or fails the TR3 check is held for a person.
+    S.QUEUED: frozenset({S.SENT, S.READY, S.SCRUB_HOLD, S.VOIDED}),
     # An 835 can overtake the 277CA, so a sent claim may go straight to adjudication.
     S.SENT: frozenset({S.ACCEPTED, S.REJECTED, S.PENDING} | _ADJUDICATED),
     # A rejected claim was never adjudicated: it is corrected and sent as a new original.
@@ -82,17 +83,15 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
 }
 
 
+CLAIM = StateMachine(
+    "claim",
+    initial=frozenset({S.DRAFT}),
+    moves={
+        status.value: frozenset(t.value for t in targets) for status, targets in TRANSITIONS.items()
+    },
+)
+
+
 def check_transition(current: str, target: str) -> ClaimStatus:
     """Return ``target`` as a status if ``current`` may move to it, else raise."""
-    try:
-        source = ClaimStatus(current)
-    except ValueError:
-        raise InvalidTransition(current, target, frozenset()) from None
-    allowed = TRANSITIONS[source]
-    try:
-        destination = ClaimStatus(target)
-    except ValueError:
-        raise InvalidTransition(current, target, frozenset(allowed)) from None
-    if destination not in allowed:
-        raise InvalidTransition(current, target, frozenset(allowed))
-    return destination
+    return ClaimStatus(CLAIM.check(current, target))

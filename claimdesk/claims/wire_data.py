@@ -150,6 +150,7 @@ def claim_batch(
     control: cd.ControlNumbers,
     reference_id: str,
     now: datetime | None = None,
+    text: WireText | None = None,
 ) -> cd.ClaimBatch837:
     """One 837 batch (P or I, by the claims' kind) for built claims of one payer."""
     payer = session.get(Payer, payer_id)
@@ -160,7 +161,7 @@ def claim_batch(
         raise ValueError("one 837 batch carries claims of one kind (P or I)")
     practice = session.get(Practice, min(rows, key=lambda c: c.id or 0).practice_id)
     assert practice is not None
-    text = WireText()
+    text = text or WireText()
     envelope = envelope_for(settings, payer)
     return cd.ClaimBatch837(
         envelope=envelope,

@@ -34,9 +34,9 @@ class WireDataError(ValueError):
 class WireText:
     """Stored text → wire text, remembering which fields changed or cannot be carried.
 
-    With ``probe`` (the scrub's look ahead), a value that cannot be carried becomes a
-    stand-in so every such field is found in one pass; without it, it stays empty and
-    the model refuses it.
+    A value that cannot be carried raises ``WireDataError`` (rule ``x12_text_empty`` or
+    ``x12_text_delimiter``): it never goes on the wire. With ``probe`` (the scrub's look
+    ahead) it becomes a stand-in instead, so every such field is found in one pass.
     """
 
     def __init__(self, *, probe: bool = False) -> None:
@@ -51,7 +51,9 @@ class WireText:
         problem = carry_problem(value) if value else None
         if problem is not None:
             self.problems.append((field, problem))
-            return _PROBE_STAND_IN if self.probe else wire
+            if not self.probe:
+                raise WireDataError(field, f"x12_text_{problem}")
+            return _PROBE_STAND_IN
         return wire
 
     def optional(self, field: str, value: str | None) -> str | None:

@@ -1,37 +1,51 @@
-"""Entry-point wiring for CLI commands: settings, engine, sessions."""
+"""Entry-point wiring for CLI commands: settings, engine, sessions.
+
+The database and settings libraries are imported when a command first asks for them,
+never when the command line starts (``claimdesk --help`` must answer at once).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
-from sqlmodel import Session
+from claimdesk.cli._utilities import bad_input, exit_with_error
 
-from claimdesk.cli._utilities import exit_with_error
-from claimdesk.db import make_engine, session_scope
-from claimdesk.settings import Settings, get_settings
-from claimdesk.stack import settings_beside_stack
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlmodel import Session
+
+    from claimdesk.settings import Settings
 
 
 def load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from claimdesk.settings import get_settings
+    from claimdesk.stack import settings_beside_stack
+
     try:
         settings = get_settings()
     except ValidationError as exc:
-        exit_with_error(f"settings are invalid: {exc.errors()[0]['msg']}")
+        bad_input(f"settings are invalid: {exc.errors()[0]['msg']}")
     # Beside a running `claimdesk up`: its Prefect API and simulator, unless configured.
     return settings_beside_stack(settings)
 
 
 def open_engine() -> Engine:
+    from claimdesk.db import make_engine
+
     return make_engine(load_settings())
 
 
 @contextmanager
 def cli_session() -> Iterator[Session]:
     """A committed-on-success session; a database that cannot be reached is a clear error."""
+    from sqlalchemy.exc import OperationalError
+
+    from claimdesk.db import session_scope
+
     engine = open_engine()
     try:
         with session_scope(engine) as session:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import typer
-from sqlmodel import col, select
 
 from claimdesk.cli._context import cli_session
 from claimdesk.cli._utilities import exit_with_error, print_json
-from claimdesk.denials.appeals import OUTCOMES
-from claimdesk.denials.workflow import record_mail_appeal_outcome
 from claimdesk.errors import ClaimdeskError
-from models import Appeal
+
+# claimdesk.denials.appeals.OUTCOMES (a test keeps them equal), here for the help text.
+OUTCOMES = ("overturned", "partially_overturned", "upheld")
 
 app = typer.Typer(help="Appeals and their outcomes.", no_args_is_help=True)
 
@@ -18,9 +17,13 @@ app = typer.Typer(help="Appeals and their outcomes.", no_args_is_help=True)
 @app.command("list")
 def list_appeals(
     pending: bool = typer.Option(False, "--pending", help="Only appeals still waiting."),
-    json_output: bool = typer.Option(False, "--json"),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Appeals with level, channel, deadline and outcome (ids and codes; no patient data)."""
+    from sqlmodel import col, select
+
+    from models import Appeal
+
     with cli_session() as session:
         query = select(Appeal).order_by(col(Appeal.id))
         if pending:
@@ -51,11 +54,14 @@ def list_appeals(
 
 @app.command("outcome")
 def outcome(
-    appeal_id: int = typer.Argument(...),
-    result: str = typer.Argument(..., help=" | ".join(OUTCOMES)),
+    appeal_id: int = typer.Argument(..., help="The appeal's id (`claimdesk appeals list`)."),
+    result: str = typer.Argument(..., help="The payer's answer: " + " | ".join(OUTCOMES)),
     user: str = typer.Option(..., "--user", help="Who records it (a claimdesk user)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Record the payer's answer to a fax or mail appeal; an upheld one is worked again."""
+    from claimdesk.denials.workflow import record_mail_appeal_outcome
+
     try:
         with cli_session() as session:
             appeal = record_mail_appeal_outcome(
@@ -69,4 +75,7 @@ def outcome(
         if result == "upheld"
         else "the payer's new 835 posts the money"
     )
+    if json_output:
+        print_json({"appeal_id": appeal_id, "level": level, "outcome": result, "next": then})
+        return
     typer.echo(f"appeal {appeal_id} (level {level}): {result}; {then}")

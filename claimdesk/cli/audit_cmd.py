@@ -5,14 +5,16 @@ from __future__ import annotations
 import typer
 
 from claimdesk.cli._context import cli_session, load_settings, open_engine
-from claimdesk.cli._utilities import exit_with_error
+from claimdesk.cli._utilities import EXIT_REFUSED, exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
 
 app = typer.Typer(help="Audit trail.", no_args_is_help=True)
 
 
 @app.command("seal")
-def seal() -> None:
+def seal(
+    json_output: bool = typer.Option(False, "--json", help="Print the count sealed as JSON."),
+) -> None:
     """Chain every event appended since the last seal (the sweep does this on its own)."""
     from models.audit import seal_and_checkpoint
 
@@ -24,6 +26,9 @@ def seal() -> None:
         exit_with_error(exc)
     finally:
         engine.dispose()
+    if json_output:
+        print_json({"sealed": sealed})
+        return
     typer.echo(f"sealed {sealed} event(s)")
 
 
@@ -31,6 +36,9 @@ def seal() -> None:
 def verify(
     no_seal: bool = typer.Option(
         False, "--no-seal", help="Only read (an auditor's database user may not seal)."
+    ),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print the report as JSON (exit 1 still when broken)."
     ),
 ) -> None:
     """Seal what is pending, walk the whole chain and compare it with the last checkpoint.
@@ -70,6 +78,20 @@ def verify(
                 write_checkpoint(session, key, store)
     except ClaimdeskError as exc:
         exit_with_error(exc)
+    if json_output:
+        print_json(
+            {
+                "intact": report.intact,
+                "chained": report.head.count,
+                "unsealed": report.unsealed,
+                "checkpoint": checkpoint.written_at if checkpoint else None,
+                "breaks": [{"event_id": b.event_id, "problem": b.problem} for b in report.breaks],
+                "problems": list(report.problems),
+            }
+        )
+        if not report.intact:
+            raise typer.Exit(EXIT_REFUSED)
+        return
     for item in report.breaks:
         typer.echo(f"event {item.event_id}: {item.problem}", err=True)
     for problem in report.problems:

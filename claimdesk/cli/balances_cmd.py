@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from claimdesk.billing.collections import BUCKETS, list_patient_balances
 from claimdesk.cli._billing import acting_user, parse_day
 from claimdesk.cli._context import cli_session
 from claimdesk.cli._utilities import exit_with_error, print_json
@@ -15,12 +14,18 @@ app = typer.Typer(help="Patient balances.", no_args_is_help=True)
 
 @app.command("ageing")
 def ageing(
-    user: str = typer.Option(..., "--user"),
-    as_of: str | None = typer.Option(None, "--as-of"),
-    min_age: int = typer.Option(0, "--min-age-days", min=0),
-    json_output: bool = typer.Option(False, "--json"),
+    user: str = typer.Option(..., "--user", help="Who is looking (a claimdesk user; audited)."),
+    as_of: str | None = typer.Option(
+        None, "--as-of", help="Age balances as of this day (YYYY-MM-DD); default today."
+    ),
+    min_age: int = typer.Option(
+        0, "--min-age-days", min=0, help="Only balances at least this many days old."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Who owes what, by age (patient ids and account numbers; the view is audited)."""
+    from claimdesk.billing.collections import BUCKETS, list_patient_balances
+
     try:
         with cli_session() as session:
             rows = list_patient_balances(

@@ -4,39 +4,40 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from sqlmodel import Session, col, func, select
 
 from claimdesk.cli._context import cli_session
-from claimdesk.cli._utilities import exit_with_error, print_json
-from models import (
-    AuditEvent,
-    Claim,
-    ClaimLine,
-    Diagnosis,
-    Document,
-    DocumentLink,
-    EligibilityCheck,
-    Payer,
-    ReviewTask,
-    StatusCheck,
-    Submission,
-    SubmissionClaim,
-    append_audit_event,
+from claimdesk.cli._utilities import (
+    bad_input,
+    exit_with_error,
+    print_json,
+    progress_bar,
+    shows_progress,
 )
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 app = typer.Typer(help="Claims.", no_args_is_help=True)
 
 
 @app.command("list")
 def list_claims(
-    status: str | None = typer.Option(None, "--status"),
-    limit: int = typer.Option(100, "--limit", min=1, max=10_000),
-    json_output: bool = typer.Option(False, "--json"),
+    status: str | None = typer.Option(
+        None, "--status", help="Only claims in this status (draft, ready, rejected, paid, ...)."
+    ),
+    limit: int = typer.Option(
+        100, "--limit", min=1, max=10_000, help="At most this many claims, newest first."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Claims with their status (no patient data), newest first."""
+    from sqlmodel import col, func, select
+
+    from models import Claim, Payer
+
     with cli_session() as session:
         query = select(Claim, Payer.payer_id).join(Payer, col(Payer.id) == col(Claim.payer_id))
         if status:
@@ -66,9 +67,25 @@ def list_claims(
 
 
 def claim_timeline(session: Session, claim_id: int) -> dict[str, Any]:
+    from sqlmodel import col, select
+
+    from models import (
+        AuditEvent,
+        Claim,
+        ClaimLine,
+        Diagnosis,
+        Document,
+        DocumentLink,
+        EligibilityCheck,
+        ReviewTask,
+        StatusCheck,
+        Submission,
+        SubmissionClaim,
+    )
+
     claim = session.get(Claim, claim_id)
     if claim is None:
-        exit_with_error(f"no claim {claim_id}")
+        exit_with_error(f"no claim {claim_id}; `claimdesk claims list` shows them.")
     lines = session.exec(
         select(ClaimLine).where(ClaimLine.claim_id == claim_id).order_by(col(ClaimLine.line_number))
     ).all()
@@ -184,11 +201,13 @@ def claim_timeline(session: Session, claim_id: int) -> dict[str, Any]:
 
 @app.command("show")
 def show(
-    claim_id: int = typer.Argument(...),
+    claim_id: int = typer.Argument(..., help="The claim's id (`claimdesk claims list`)."),
     user: str = typer.Option(None, "--user", help="Who is looking (recorded in the audit trail)."),
-    json_output: bool = typer.Option(False, "--json"),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """A claim's status, lines and timeline: transactions, flow runs, decisions."""
+    from models import append_audit_event
+
     with cli_session() as session:
         data = claim_timeline(session, claim_id)
         append_audit_event(
@@ -218,30 +237,40 @@ def show(
 
 @app.command("import")
 def import_file(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
+    path: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="The 837P/837I or CSV file."
+    ),
     file_format: str = typer.Option(
         "auto", "--format", help="837 (837P/837I), csv, or auto (837 when it starts with ISA)."
     ),
     user: str = typer.Option(None, "--user", help="Who imports (recorded in the audit trail)."),
+    json_output: bool = typer.Option(
+        False, "--json", help="Print the ids created and the claims skipped as JSON."
+    ),
 ) -> None:
     """Import claims from an 837P/837I or CSV file: all of them, or none (problems listed)."""
     from claimdesk.cli._context import open_engine
     from claimdesk.intake.import_claims import ImportRefused, import_claims
 
     if file_format not in ("auto", "837", "csv"):
-        exit_with_error(f"--format: {file_format!r} is not one of auto, 837, csv")
+        bad_input(f"--format: {file_format!r} is not one of auto, 837, csv")
     engine = open_engine()
     try:
-        report = import_claims(
-            engine,
-            data=path.read_bytes(),
-            actor=user or f"cli:{getpass.getuser()}",
-            file_format=None if file_format == "auto" else file_format,  # type: ignore[arg-type]
-        )
+        with progress_bar("importing claims", show=shows_progress(json_output)) as progress:
+            report = import_claims(
+                engine,
+                data=path.read_bytes(),
+                actor=user or f"cli:{getpass.getuser()}",
+                file_format=None if file_format == "auto" else file_format,  # type: ignore[arg-type]
+                progress=progress,
+            )
     except ImportRefused as exc:
         exit_with_error(exc)
     finally:
         engine.dispose()
+    if json_output:
+        print_json({"created": list(report.created), "skipped": list(report.skipped)})
+        return
     typer.echo(
         f"imported {len(report.created)} claim(s); "
         f"{len(report.skipped)} already present and skipped"

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import typer
-from pydantic import ValidationError
 
-from claimdesk.cli._utilities import exit_with_error, print_json
-from claimdesk.settings import Settings
+from claimdesk.cli._utilities import bad_input, print_json
 
 app = typer.Typer(help="Settings.", no_args_is_help=True)
 
@@ -14,10 +12,14 @@ app = typer.Typer(help="Settings.", no_args_is_help=True)
 @app.command("show")
 def show(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Print the effective settings, secrets masked."""
+    from pydantic import ValidationError
+
+    from claimdesk.settings import Settings
+
     try:
         shown = Settings().masked()
     except ValidationError as exc:
-        exit_with_error(f"settings are invalid: {exc}")
+        bad_input(f"settings are invalid: {exc}")
     if json_output:
         print_json(shown)
         return

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import typer
 
 from claimdesk.cli._context import cli_session
-from claimdesk.demo.generate import generate_demo_practice
+from claimdesk.cli._utilities import print_json, progress_bar, shows_progress
 
 
 def demo_data(
     claims: int = typer.Option(100, "--claims", min=0, help="How many draft claims to create."),
     seed: int = typer.Option(1, "--seed", help="Same seed, same practice."),
+    json_output: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
 ) -> None:
     """Create the demo practice, payers, patients and draft claims (idempotent per seed)."""
-    with cli_session() as session:
-        summary = generate_demo_practice(session, claims=claims, seed=seed)
+    from claimdesk.demo.generate import generate_demo_practice
+
+    with (
+        progress_bar("demo claims", show=shows_progress(json_output)) as progress,
+        cli_session() as session,
+    ):
+        summary = generate_demo_practice(session, claims=claims, seed=seed, progress=progress)
+    if json_output:
+        print_json(asdict(summary))
+        return
     typer.echo(
         f"demo practice {summary.practice_id}: {summary.payers} payers, "
         f"{summary.patients} patients, {summary.claims_created} claims created "

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from claimdesk.cli._context import load_settings
 from claimdesk.cli._utilities import exit_with_error
-from claimdesk.stack import STACK_FILE, read_stack_file
-from claimdesk.stack_procs import Proc, is_alive, leftovers, read_proc, stop
+
+if TYPE_CHECKING:
+    from claimdesk.stack_procs import Proc
 
 
 def down(
@@ -24,6 +27,9 @@ def down(
     the worker of pool claimdesk, the payer simulator, the app) for this data directory
     (CLAIMDESK_DATA_DIR) or on the given ports. Exit 0 when stopped or nothing ran.
     """
+    from claimdesk.stack import STACK_FILE, read_stack_file
+    from claimdesk.stack_procs import is_alive, leftovers, read_proc, stop
+
     data_dir = load_settings().data_dir
     stopped: list[Proc] = []
     info = read_stack_file(data_dir)

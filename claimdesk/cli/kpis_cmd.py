@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from claimdesk.cli._context import cli_session
-from claimdesk.cli._utilities import exit_with_error, print_json
-from claimdesk.reporting.kpis import Kpis, compute_kpis
-from models.types import utcnow
+from claimdesk.cli._utilities import bad_input, print_json
+
+if TYPE_CHECKING:
+    from claimdesk.reporting.kpis import Kpis
 
 _DEFAULT_DAYS = 30  # a month when no period is given
 
@@ -22,7 +23,7 @@ def _parse(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        exit_with_error(f"--{name} {value!r} is not a date; use YYYY-MM-DD.")
+        bad_input(f"--{name} {value!r} is not a date; use YYYY-MM-DD.")
 
 
 def kpis(
@@ -34,10 +35,12 @@ def kpis(
     payer: Annotated[int | None, typer.Option("--payer", help="Payer id (database id).")] = None,
 ) -> None:
     """Clean-claim rate, denials, days in A/R, collections, appeals, queues (see docs/kpis.md)."""
-    end = _parse(date_to, "to") or utcnow().date()
+    from claimdesk.reporting.kpis import compute_kpis
+
+    end = _parse(date_to, "to") or datetime.now(UTC).date()
     start = _parse(date_from, "from") or end - timedelta(days=_DEFAULT_DAYS - 1)
     if start > end:
-        exit_with_error(f"--from {start} is after --to {end}; swap them.")
+        bad_input(f"--from {start} is after --to {end}; swap them.")
     with cli_session() as session:
         result = compute_kpis(session, date_from=start, date_to=end, payer_id=payer)
     if as_json:

@@ -1,60 +1,90 @@
-"""The `claimdesk` command: one Typer app, one sub-app per command group."""
+"""The `claimdesk` command: one Typer app; each command group is imported when it runs."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import typer
 
-from claimdesk.cli import (
-    appeals_cmd,
-    audit_cmd,
-    balances_cmd,
-    claims_cmd,
-    codes_cmd,
-    config_cmd,
-    db_cmd,
-    demo_cmd,
-    deposits_cmd,
-    down_cmd,
-    kpis_cmd,
-    paper_cmd,
-    payer_sim_cmd,
-    payments_cmd,
-    refunds_cmd,
-    review_cmd,
-    run_cmd,
-    statements_cmd,
-    up_cmd,
-    users_cmd,
-    x12_cmd,
-)
+from claimdesk.cli._lazy import Lazy, LazyGroup
+from claimdesk.cli._utilities import EXIT_CODES_HELP
+
+# Every top-level command: its module under claimdesk.cli (imported only when the command
+# runs), the Typer app or function in it, and the one line `claimdesk --help` shows (the
+# command's own first help line; tests/cli/test_cli_tree.py keeps them equal).
+COMMANDS: dict[str, Lazy] = {
+    "config": Lazy("config_cmd", "app", "Settings."),
+    "db": Lazy("db_cmd", "app", "Application database."),
+    "users": Lazy("users_cmd", "app", "User accounts."),
+    "audit": Lazy("audit_cmd", "app", "Audit trail."),
+    "demo-data": Lazy(
+        "demo_cmd",
+        "demo_data",
+        "Create the demo practice, payers, patients and draft claims (idempotent per seed).",
+    ),
+    "up": Lazy(
+        "up_cmd",
+        "up",
+        "Start Prefect, a worker, the payer simulator and the app; Ctrl-C stops them all.",
+    ),
+    "down": Lazy(
+        "down_cmd",
+        "down",
+        "Stop this data directory's stack: the one in its stack.json and any leftovers.",
+    ),
+    "x12": Lazy("x12_cmd", "app", "Read and check X12 5010 files."),
+    "payer-sim": Lazy(
+        "payer_sim_cmd", "app", "Run the payer simulator (claimdesk/payer_sim/README.md)."
+    ),
+    "review": Lazy("review_cmd", "app", "Review tasks (the human work queue)."),
+    "appeals": Lazy("appeals_cmd", "app", "Appeals and their outcomes."),
+    "claims": Lazy("claims_cmd", "app", "Claims."),
+    "run": Lazy("run_cmd", "app", "Run a workflow now (through Prefect)."),
+    "kpis": Lazy(
+        "kpis_cmd",
+        "kpis",
+        "Clean-claim rate, denials, days in A/R, collections, appeals, queues (see docs/kpis.md).",
+    ),
+    "codes": Lazy(
+        "codes_cmd",
+        "codes",
+        "Print a code's words, its effective/retired dates and, for a CARC, its class and route.",
+    ),
+    "paper": Lazy("paper_cmd", "app", "Paper claims (CMS-1500) and paper EOBs."),
+    "statements": Lazy("statements_cmd", "app", "Patient statements."),
+    "payments": Lazy("payments_cmd", "app", "Patient payments and payment plans."),
+    "deposits": Lazy("deposits_cmd", "app", "Bank deposits and their 835s."),
+    "refunds": Lazy("refunds_cmd", "app", "Refunds of credit balances."),
+    "balances": Lazy("balances_cmd", "app", "Patient balances."),
+    "office": Lazy(
+        "office_cmd",
+        "app",
+        "The office from one file: practices, providers, payers, fee schedules, users.",
+    ),
+    "payers": Lazy("office_cmd", "payers_app", "Payers."),
+    "practices": Lazy("office_cmd", "practices_app", "Practices and their providers."),
+}
+
+
+class ClaimdeskCommands(LazyGroup):
+    lazy: ClassVar[dict[str, Lazy]] = COMMANDS
+
 
 app = typer.Typer(
     name="claimdesk",
     help="Medical reimbursement work, automated.",
+    epilog=EXIT_CODES_HELP,
+    cls=ClaimdeskCommands,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(users_cmd.app, name="users")
-app.add_typer(audit_cmd.app, name="audit")
-app.command("demo-data")(demo_cmd.demo_data)
-app.command("up")(up_cmd.up)
-app.command("down")(down_cmd.down)
-app.add_typer(x12_cmd.app, name="x12")
-app.add_typer(payer_sim_cmd.app, name="payer-sim")
-app.add_typer(review_cmd.app, name="review")
-app.add_typer(appeals_cmd.app, name="appeals")
-app.add_typer(claims_cmd.app, name="claims")
-app.add_typer(run_cmd.app, name="run")
-app.command("kpis")(kpis_cmd.kpis)
-app.command("codes")(codes_cmd.codes)
-app.add_typer(paper_cmd.app, name="paper")
-app.add_typer(statements_cmd.app, name="statements")
-app.add_typer(payments_cmd.app, name="payments")
-app.add_typer(deposits_cmd.app, name="deposits")
-app.add_typer(refunds_cmd.app, name="refunds")
-app.add_typer(balances_cmd.app, name="balances")
+
+
+@app.callback()
+def _root() -> None:
+    # A callback makes the root a group; the commands come from COMMANDS.
+    pass
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def import_file(
 
 
 @payers_app.command("list")
-def list_payers(json_output: bool = typer.Option(False, "--json")) -> None:
+def list_payers(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Payers with their channel, rules and connectivity (credential references only)."""
     from claimdesk.cli._context import cli_session
     from claimdesk.intake.office import list_payers as payers
@@ -89,7 +89,7 @@ def list_payers(json_output: bool = typer.Option(False, "--json")) -> None:
 
 
 @practices_app.command("list")
-def list_practices(json_output: bool = typer.Option(False, "--json")) -> None:
+def list_practices(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Practices and their providers."""
     from claimdesk.cli._context import cli_session
     from claimdesk.intake.office import list_practices as practices

@@ -10,25 +10,19 @@ from __future__ import annotations
 import getpass
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from claimdesk.cli._context import cli_session, load_settings, open_engine
 from claimdesk.cli._utilities import exit_with_error, print_json
-from claimdesk.clock import today
-from claimdesk.documents import make_document_store
 from claimdesk.errors import ClaimdeskError
-from claimdesk.remittance.paper_eob import submit_paper_eob
-from claimdesk.settings import Settings
-from claimdesk.submission.paper import (
-    PrintedClaim,
-    print_paper_claims,
-    render_claim_form,
-)
-from models import Document
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from claimdesk.settings import Settings
+    from claimdesk.submission.paper import PrintedClaim
 
 app = typer.Typer(help="Paper claims (CMS-1500) and paper EOBs.", no_args_is_help=True)
 
@@ -40,8 +34,14 @@ def cms1500(
     out: Annotated[
         Path | None, typer.Option("--out", help="PDF file to write; default cms1500-<id>.pdf.")
     ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the file written and its size as JSON.")
+    ] = False,
 ) -> None:
     """Fill one claim's CMS-1500 (any status; nothing is sent or stored). Audited."""
+    from claimdesk.clock import today
+    from claimdesk.submission.paper import render_claim_form
+
     settings = load_settings()
     target = out or Path(f"cms1500-{claim_id}.pdf")
     try:
@@ -56,6 +56,9 @@ def cms1500(
         target.write_bytes(data)
     except (ClaimdeskError, OSError) as exc:
         exit_with_error(exc)
+    if json_output:
+        print_json({"claim_id": claim_id, "file": str(target), "bytes": len(data)})
+        return
     typer.echo(f"wrote {target} ({len(data)} bytes)")
 
 
@@ -67,9 +70,12 @@ def print_claims(
     user: Annotated[
         str | None, typer.Option("--user", help="Who prints (recorded in the audit trail).")
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print every queued claim of a paper payer: store its CMS-1500 and mark it sent."""
+    from claimdesk.clock import today
+    from claimdesk.submission.paper import print_paper_claims
+
     settings = load_settings()
     engine = open_engine()
     try:
@@ -107,6 +113,11 @@ def _write_forms(
     engine: Engine, settings: Settings, printed: Sequence[PrintedClaim], folder: Path
 ) -> list[Path]:
     """The stored PDFs, read back from the document store (so what is written is what is kept)."""
+    from sqlmodel import Session
+
+    from claimdesk.documents import make_document_store
+    from models import Document
+
     folder.mkdir(parents=True, exist_ok=True)
     store = make_document_store(settings)
     paths = []
@@ -124,7 +135,7 @@ def _write_forms(
 def post_eob(
     file: Annotated[Path, typer.Argument(help="The EOB as JSON (see below).")],
     user: Annotated[str, typer.Option("--user", help="Who posts (specialist, lead, manager).")],
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Post a paper EOB typed as JSON, through the same path as an 835.
 
@@ -142,6 +153,9 @@ def post_eob(
     are strings with two decimals. Each line: charge = paid + adjustments; the
     total = the sum paid. Group codes CO PR OA PI CR; CARCs from the routing table.
     """
+    from claimdesk.documents import make_document_store
+    from claimdesk.remittance.paper_eob import submit_paper_eob
+
     settings = load_settings()
     engine = open_engine()
     try:

@@ -6,12 +6,9 @@ from decimal import Decimal
 
 import typer
 
-from claimdesk.billing.payments import post_patient_payment
-from claimdesk.billing.plans import create_plan, list_plans
 from claimdesk.cli._billing import acting_user, parse_amount, parse_day
 from claimdesk.cli._context import cli_session, load_settings
-from claimdesk.cli._utilities import exit_with_error, print_json
-from claimdesk.documents import make_document_store
+from claimdesk.cli._utilities import bad_input, exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
 
 app = typer.Typer(help="Patient payments and payment plans.", no_args_is_help=True)
@@ -33,13 +30,17 @@ def post(
     plan: int | None = typer.Option(None, "--plan", help="Payment plan id it pays toward."),
     received: str | None = typer.Option(None, "--date", help="Received on; default today."),
     key: str | None = typer.Option(None, "--key", help="Idempotency key (e.g. till txn id)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the receipt as JSON."),
 ) -> None:
     """Post a payment: to the named claims, or oldest balance first; prints the receipt."""
+    from claimdesk.billing.payments import post_patient_payment
+    from claimdesk.documents import make_document_store
+
     allocations: dict[int, Decimal] = {}
     for item in claim:
         claim_id, _, part = item.partition("=")
         if not claim_id.isdigit() or not part:
-            exit_with_error(f"--claim {item!r}: use CLAIM_ID=AMOUNT, e.g. 42=25.00")
+            bad_input(f"--claim {item!r}: use CLAIM_ID=AMOUNT, e.g. 42=25.00")
         allocations[int(claim_id)] = parse_amount(part, "--claim")
     total = parse_amount(amount, "--amount")
     day = parse_day(received, "--date")
@@ -63,6 +64,20 @@ def post(
             )
     except ClaimdeskError as exc:
         exit_with_error(exc)
+    if json_output:
+        print_json(
+            {
+                "payment_id": result.payment_id,
+                "created": result.created,
+                "receipt_number": result.receipt_number,
+                "applied": [
+                    {"claim_id": applied_to, "amount": str(applied)}
+                    for applied_to, applied in result.applied
+                ],
+                "on_account": str(result.on_account),
+            }
+        )
+        return
     state = "posted" if result.created else "already posted (same --key)"
     typer.echo(f"payment {result.payment_id} {state}; receipt {result.receipt_number}")
     for applied_to, applied in result.applied:
@@ -73,14 +88,17 @@ def post(
 
 @plan_app.command("create")
 def plan_create(
-    patient: int = typer.Option(..., "--patient"),
-    total: str = typer.Option(..., "--total"),
-    installment: str = typer.Option(..., "--installment"),
-    every: int = typer.Option(30, "--every-days", min=1, max=366),
+    patient: int = typer.Option(..., "--patient", help="Patient id."),
+    total: str = typer.Option(..., "--total", help="What the plan pays off, e.g. 300.00."),
+    installment: str = typer.Option(..., "--installment", help="Each payment, e.g. 50.00."),
+    every: int = typer.Option(30, "--every-days", min=1, max=366, help="Days between payments."),
     start: str | None = typer.Option(None, "--start", help="First due date; default today."),
-    user: str = typer.Option(..., "--user"),
+    user: str = typer.Option(..., "--user", help="Who sets it up (a claimdesk user)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the plan's id as JSON."),
 ) -> None:
     """A payment plan: TOTAL in INSTALLMENTs every N days from START."""
+    from claimdesk.billing.plans import create_plan
+
     try:
         with cli_session() as session:
             row = create_plan(
@@ -95,17 +113,24 @@ def plan_create(
             plan_id = row.id
     except ClaimdeskError as exc:
         exit_with_error(exc)
+    if json_output:
+        print_json({"plan_id": plan_id})
+        return
     typer.echo(f"payment plan {plan_id} created")
 
 
 @plan_app.command("list")
 def plan_list(
-    user: str = typer.Option(..., "--user"),
-    patient: int | None = typer.Option(None, "--patient"),
-    status: str | None = typer.Option(None, "--status"),
-    json_output: bool = typer.Option(False, "--json"),
+    user: str = typer.Option(..., "--user", help="Who is looking (a claimdesk user)."),
+    patient: int | None = typer.Option(None, "--patient", help="Only this patient's plans."),
+    status: str | None = typer.Option(
+        None, "--status", help="Only plans in this status: active, completed or cancelled."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Payment plans with what was paid and missed."""
+    from claimdesk.billing.plans import list_plans
+
     try:
         with cli_session() as session:
             rows = list_plans(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from claimdesk.billing.refunds import find_credit_balances, list_refunds
 from claimdesk.cli._billing import acting_user, parse_day
 from claimdesk.cli._context import cli_session
 from claimdesk.cli._utilities import exit_with_error, print_json
@@ -15,12 +14,14 @@ app = typer.Typer(help="Refunds of credit balances.", no_args_is_help=True)
 
 @app.command("list")
 def list_cmd(
-    user: str = typer.Option(..., "--user"),
+    user: str = typer.Option(..., "--user", help="Who is looking (a claimdesk user)."),
     status: str = typer.Option("pending", "--status", help="pending, posted, dismissed or all"),
     scan: bool = typer.Option(False, "--scan", help="Look for new credit balances first."),
-    json_output: bool = typer.Option(False, "--json"),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Refunds (amount, to whom, deadline); --scan finds new credit balances first."""
+    from claimdesk.billing.refunds import find_credit_balances, list_refunds
+
     try:
         with cli_session() as session:
             actor = acting_user(session, user)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+from typing import TYPE_CHECKING
 
 import typer
-from sqlmodel import col, select
 
 from claimdesk.cli._context import cli_session, load_settings, open_engine
-from claimdesk.cli._utilities import exit_with_error, print_json
+from claimdesk.cli._utilities import bad_input, exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
-from claimdesk.review.tasks import Resumer, resolve_review
-from claimdesk.settings import Settings
-from models import ReviewTask
+
+if TYPE_CHECKING:
+    from claimdesk.settings import Settings
+    from claimdesk.workqueue.resolve import Resumer
 
 app = typer.Typer(help="Review tasks (the human work queue).", no_args_is_help=True)
 
@@ -31,11 +32,22 @@ def resumer_for(settings: Settings) -> Resumer:
 
 @app.command("list")
 def list_tasks(
-    status: list[str] = typer.Option(["open", "claimed"], "--status", help="Repeatable."),
-    kind: str | None = typer.Option(None, "--kind"),
-    json_output: bool = typer.Option(False, "--json"),
+    status: list[str] = typer.Option(
+        ["open", "claimed"], "--status", help="A task status to list (repeatable)."
+    ),
+    kind: str | None = typer.Option(
+        None, "--kind", help="Only tasks of this kind (eligibility, scrub, denial, ...)."
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
+    ids_only: bool = typer.Option(
+        False, "--ids", help="Print only the task ids, one a line, highest priority first."
+    ),
 ) -> None:
     """List review tasks (ids, kinds, codes; no patient data)."""
+    from sqlmodel import col, select
+
+    from models import ReviewTask
+
     with cli_session() as session:
         query = select(ReviewTask).where(col(ReviewTask.status).in_(status))
         if kind:
@@ -64,6 +76,10 @@ def list_tasks(
     if json_output:
         print_json(rows)
         return
+    if ids_only:
+        for row in rows:
+            typer.echo(row["id"])
+        return
     for row in rows:
         typer.echo(
             f"{row['id']:>6}  {row['kind']:16} {row['status']:9} claim {row['claim_id']!s:>6}"
@@ -74,17 +90,25 @@ def list_tasks(
 
 @app.command("resolve")
 def resolve(
-    task_id: int = typer.Argument(...),
-    decision: str = typer.Option(..., "--decision", help='JSON, e.g. {"action": "override", ...}'),
+    task_id: int = typer.Argument(..., help="The task's id (`claimdesk review list`)."),
+    decision: str = typer.Option(
+        ...,
+        "--decision",
+        help="The decision as JSON, its fields by task kind: e.g. a scrub task's "
+        '{"action": "override", "reason": "..."}.',
+    ),
     user: str = typer.Option(..., "--user", help="Who decides (a claimdesk user)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Record a decision and resume the waiting flow run with its reference."""
+    from claimdesk.workqueue.resolve import resolve_review
+
     try:
         payload = json.loads(decision)
     except json.JSONDecodeError as exc:
-        exit_with_error(f"--decision is not JSON: {exc.msg} at character {exc.pos}")
+        bad_input(f"--decision is not JSON: {exc.msg} at character {exc.pos}")
     if not isinstance(payload, dict):
-        exit_with_error("--decision must be a JSON object")
+        bad_input("--decision must be a JSON object")
     settings = load_settings()
     engine = open_engine()
     try:
@@ -95,4 +119,14 @@ def resolve(
         exit_with_error(exc)
     finally:
         engine.dispose()
+    if json_output:
+        print_json(
+            {
+                "task_id": outcome.task_id,
+                "decision_id": outcome.decision_id,
+                "resumed": outcome.resumed,
+                "message": outcome.message,
+            }
+        )
+        return
     typer.echo(f"task {outcome.task_id}: decision {outcome.decision_id} — {outcome.message}")

@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from claimdesk.cli._context import load_settings
-from claimdesk.cli._utilities import exit_with_error
+from claimdesk.cli._utilities import exit_with_error, print_json
 
 app = typer.Typer(help="Run a workflow now (through Prefect).", no_args_is_help=True)
 
@@ -23,7 +23,12 @@ _DEPLOYMENTS = {
 }
 
 
-def _run(name: str, wait: bool) -> None:
+# `--wait/--no-wait` on every run command.
+WAIT_HELP = "Wait for the run to end (exit 1 unless it completes), or return once it is started."
+JSON_HELP = "Print the flow run's id and state as JSON."
+
+
+def _run(name: str, wait: bool, json_output: bool = False) -> None:
     settings = load_settings()
     if not settings.prefect_api_url:
         exit_with_error(
@@ -40,42 +45,63 @@ def _run(name: str, wait: bool) -> None:
     except Exception as exc:  # Prefect unreachable or the deployment missing
         exit_with_error(f"could not start {name}: {type(exc).__name__}: {exc}")
     state = run.state.name if run.state else "unknown"
-    typer.echo(f"{name}: flow run {run.id} ({state})")
+    if json_output:
+        print_json({"workflow": name, "flow_run_id": str(run.id), "state": state})
+    else:
+        typer.echo(f"{name}: flow run {run.id} ({state})")
     if wait and run.state is not None and not run.state.is_completed():
         raise typer.Exit(1)
 
 
 @app.command("eligibility")
-def eligibility(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+def eligibility(
+    wait: bool = typer.Option(True, "--wait/--no-wait", help=WAIT_HELP),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Check coverage for draft claims and upcoming visits."""
-    _run("eligibility", wait)
+    _run("eligibility", wait, json_output)
 
 
 @app.command("submission")
-def submission(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+def submission(
+    wait: bool = typer.Option(True, "--wait/--no-wait", help=WAIT_HELP),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Scrub ready claims and send the clean ones."""
-    _run("submission", wait)
+    _run("submission", wait, json_output)
 
 
 @app.command("acknowledgements")
-def acknowledgements(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+def acknowledgements(
+    wait: bool = typer.Option(True, "--wait/--no-wait", help=WAIT_HELP),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Pick up 999/277CA/TA1 files."""
-    _run("acknowledgements", wait)
+    _run("acknowledgements", wait, json_output)
 
 
 @app.command("status")
-def status(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+def status(
+    wait: bool = typer.Option(True, "--wait/--no-wait", help=WAIT_HELP),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Ask payers about claims due a status check (276/277) and about electronic appeals."""
-    _run("status", wait)
+    _run("status", wait, json_output)
 
 
 @app.command("remittances")
-def remittances(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+def remittances(
+    wait: bool = typer.Option(True, "--wait/--no-wait", help=WAIT_HELP),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Pick up and post 835s; denials get their appeal runs."""
-    _run("remittances", wait)
+    _run("remittances", wait, json_output)
 
 
 @app.command("sweep")
-def sweep(wait: bool = typer.Option(True, "--wait/--no-wait")) -> None:
+def sweep(
+    wait: bool = typer.Option(True, "--wait/--no-wait", help=WAIT_HELP),
+    json_output: bool = typer.Option(False, "--json", help=JSON_HELP),
+) -> None:
     """Deadlines, SLAs and anything decided but not yet applied."""
-    _run("sweep", wait)
+    _run("sweep", wait, json_output)

@@ -6,16 +6,13 @@ from pathlib import Path
 
 import typer
 
-from claimdesk.billing.statements import (
-    DEFAULT_CYCLE_DAYS,
-    run_statement_cycle,
-    statement_pdf,
-)
 from claimdesk.cli._billing import acting_user, parse_day
 from claimdesk.cli._context import cli_session, load_settings
-from claimdesk.cli._utilities import exit_with_error, print_json
-from claimdesk.documents import make_document_store
+from claimdesk.cli._utilities import exit_with_error, print_json, progress_bar, shows_progress
 from claimdesk.errors import ClaimdeskError
+
+# claimdesk.billing.statements.DEFAULT_CYCLE_DAYS (a test keeps them equal), for the option.
+DEFAULT_CYCLE_DAYS = 30
 
 app = typer.Typer(help="Patient statements.", no_args_is_help=True)
 
@@ -25,10 +22,19 @@ def run(
     user: str = typer.Option(..., "--user", help="Who runs it (a claimdesk user)."),
     out: Path | None = typer.Option(None, "--out", help="Also write each PDF to this folder."),
     as_of: str | None = typer.Option(None, "--as-of", help="Statement date; default today."),
-    cycle_days: int = typer.Option(DEFAULT_CYCLE_DAYS, "--cycle-days", min=1, max=366),
-    json_output: bool = typer.Option(False, "--json"),
+    cycle_days: int = typer.Option(
+        DEFAULT_CYCLE_DAYS,
+        "--cycle-days",
+        min=1,
+        max=366,
+        help="Days since a patient's last statement before the next one is due.",
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """A statement for every patient who owes and had none in the last cycle."""
+    from claimdesk.billing.statements import run_statement_cycle, statement_pdf
+    from claimdesk.documents import make_document_store
+
     day = parse_day(as_of, "--as-of")
     store = make_document_store(load_settings())
     if out is not None:
@@ -38,16 +44,24 @@ def run(
             exit_with_error(f"--out {str(out)!r} cannot be created: {exc.strerror}")
     written: list[str] = []
     try:
-        with cli_session() as session:
+        with (
+            progress_bar("statements", show=shows_progress(json_output)) as progress,
+            cli_session() as session,
+        ):
             actor = acting_user(session, user)
             results = run_statement_cycle(
-                session, as_of=day, store=store, cycle_days=cycle_days, user=actor
+                session,
+                as_of=day,
+                store=store,
+                cycle_days=cycle_days,
+                user=actor,
+                progress=progress,
             )
             if out is not None:
                 for r in results:
                     path = out / f"statement-{r.statement_id}.pdf"
                     path.write_bytes(
-                        statement_pdf(session, store=store, statement_id=r.statement_id)
+                        statement_pdf(session, store=store, statement_id=r.statement_id, user=actor)
                     )
                     written.append(str(path))
     except ClaimdeskError as exc:

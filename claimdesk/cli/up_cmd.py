@@ -6,21 +6,24 @@ import contextlib
 import signal
 import time
 from types import FrameType
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
 
 from claimdesk.cli._context import load_settings
 from claimdesk.cli._utilities import exit_with_error
 from claimdesk.errors import ClaimdeskError, ConfigError
-from claimdesk.stack import Ports, Stack, prefect_database_for, running_stack
-from claimdesk.stack_procs import leftovers
+
+if TYPE_CHECKING:
+    from claimdesk.stack import Stack
 
 # In the demo a simulated day passes every minute, so payments and denials arrive within minutes.
 DEMO_SECONDS_PER_DAY = 60
 
 
 def _advance_sim_clock(stack: Stack) -> None:
+    import httpx
+
     # A simulator that does not answer shows up in failed_children(); nothing to do here.
     with contextlib.suppress(httpx.HTTPError):
         httpx.post(f"{stack.payer_url}/admin/clock/advance", json={"days": 1}, timeout=5)
@@ -28,6 +31,9 @@ def _advance_sim_clock(stack: Stack) -> None:
 
 def refuse_leftovers(stack: Stack) -> None:
     """A stack already running for this data directory or on these ports is named as such."""
+    from claimdesk.stack import running_stack
+    from claimdesk.stack_procs import leftovers
+
     info = running_stack(stack.settings.data_dir)
     if info is not None and info.supervisor.alive():
         raise ConfigError(
@@ -71,6 +77,8 @@ def up(
     ui_port: int = typer.Option(8501, help="App port."),
 ) -> None:
     """Start Prefect, a worker, the payer simulator and the app; Ctrl-C stops them all."""
+    from claimdesk.stack import Ports, Stack, prefect_database_for
+
     settings = load_settings()
     prefect_db = None
     if postgres:

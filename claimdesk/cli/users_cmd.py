@@ -103,3 +103,97 @@ def set_password(
             details={"enabled": enabled},
         )
     typer.echo(f"password set for {username!r}; the account is active")
+
+
+def _operator() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+def _change(
+    target: str, change: str, *, role: str | None = None, password: str | None = None
+) -> None:
+    """One account change through ``claimdesk.access.accounts``, audited as the operator."""
+    from claimdesk.access.accounts import apply_change, prepare_change
+    from claimdesk.errors import ClaimdeskError
+
+    try:
+        prepared = prepare_change(change, role=role, password=password)  # hashed outside
+        with cli_session() as session:
+            done = apply_change(session, target=target, change=prepared, actor=_operator())
+    except ClaimdeskError as exc:
+        exit_with_error(exc)
+    typer.echo(done)
+
+
+@app.command("disable")
+def disable(username: str = typer.Argument(..., help="The user's login name.")) -> None:
+    """Disable an account: its next click in the app is refused, and it cannot sign in."""
+    _change(username, "disable")
+
+
+@app.command("enable")
+def enable(username: str = typer.Argument(..., help="The user's login name.")) -> None:
+    """Enable a disabled account."""
+    _change(username, "enable")
+
+
+@app.command("set-role")
+def set_role(
+    username: str = typer.Argument(..., help="The user's login name."),
+    role: str = typer.Option(..., "--role", help=f"One of: {', '.join(ROLES)}."),
+) -> None:
+    """Change a user's role (takes effect on their next click)."""
+    _change(username, "role", role=role)
+
+
+@app.command("unlock")
+def unlock(
+    name: str = typer.Argument(..., help="The account name, or with --address the address."),
+    address: bool = typer.Option(False, "--address", help="Unlock a client address instead."),
+) -> None:
+    """Clear a sign-in lock left by too many failed passwords."""
+    _change(name, "unlock_address" if address else "unlock")
+
+
+@app.command("reset-totp")
+def reset_totp(username: str = typer.Argument(..., help="The user's login name.")) -> None:
+    """Remove a user's second factor; their next password sign-in enrols a new one."""
+    _change(username, "reset_totp")
+
+
+@app.command("identities")
+def identities() -> None:
+    """Single sign-on identities: linked ones and those waiting for an admin."""
+    from claimdesk.access.sso import identities as list_identities
+
+    with cli_session() as session:
+        for row in list_identities(session):
+            verified = "verified" if row.email_verified else "unverified"
+            typer.echo(
+                f"{row.id:>5}  {row.username or '(waiting)':20} {row.email or '-'} ({verified})  "
+                f"{row.issuer} {row.subject}"
+            )
+
+
+@app.command("link-sso")
+def link_sso(
+    identity_id: int = typer.Argument(
+        ..., help="The identity's id (`claimdesk users identities`)."
+    ),
+    username: str = typer.Argument(..., help="The claimdesk user it signs in as."),
+) -> None:
+    """Link a single sign-on identity (issuer + subject) to a user; audited."""
+    from claimdesk.access.sso import link_identity
+    from claimdesk.errors import ClaimdeskError
+
+    try:
+        with cli_session() as session:
+            user = session.exec(select(User).where(User.username == username)).first()
+            if user is None:
+                exit_with_error(f"no user {username!r}; `claimdesk users list` shows them.")
+            link_identity(session, identity_id=identity_id, user=user, admin=_operator())
+    except ClaimdeskError as exc:
+        exit_with_error(exc)
+    typer.echo(f"identity {identity_id} signs in as {username!r}")

@@ -10,6 +10,7 @@ Running it again with the same seed adds nothing twice.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -80,10 +81,12 @@ def generate_demo_practice(
     seed: int,
     today: date | None = None,
     patients: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> DemoSummary:
     """Fill the database with a demo practice and ``claims`` draft claims.
 
     ``patients`` defaults to a third of the claims (a patient visits about three times).
+    ``progress(done, total)`` is told as each claim is made (the CLI draws a bar).
     """
     today = today or datetime.now(UTC).date()
     rng = random.Random(seed)
@@ -152,6 +155,8 @@ def generate_demo_practice(
     visit_days: set[tuple[int | None, int]] = set()
     renderer_of: dict[int | None, int] = {}
     for index in range(claims):
+        if progress is not None:
+            progress(index, claims)
         pcn = f"D{seed % 1000:03d}{index:07d}"
         exists = session.exec(
             select(Claim.id).where(

@@ -12,21 +12,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from claimdesk.claims.moves import move_claim
 from claimdesk.denials import appeal_deadline, appeal_levels, find_level, load_routing_table
 from claimdesk.denials.letter import AppealLetterFacts, DeniedCode, Enclosure, render_appeal_letter
+from claimdesk.denials.status import APPEAL, DENIAL
 from claimdesk.documents import DocumentStore
 from claimdesk.errors import NotFound, ValidationFailed
-from claimdesk.remittance.claim_posting import move_claim
+from claimdesk.stored_documents import store_document
 from models import (
     Appeal,
     Claim,
     Coverage,
     Denial,
     Document,
-    DocumentLink,
     Patient,
     Payer,
     Practice,
@@ -181,47 +181,6 @@ def generate_appeal_letter(
     return document_id
 
 
-def store_document(
-    session: Session,
-    store: DocumentStore,
-    data: bytes,
-    *,
-    kind: str,
-    content_type: str,
-    claim_id: int | None = None,
-    claim_ids: Sequence[int] = (),
-) -> int:
-    """Put ``data`` in the store and find or create its ``Document`` and claim links."""
-    stored = store.put(data, content_type=content_type)
-    document = session.exec(select(Document).where(Document.sha256 == stored.sha256)).first()
-    if document is None:
-        document = Document(
-            kind=kind,
-            sha256=stored.sha256,
-            size=stored.size,
-            content_type=content_type,
-            storage_key=stored.key,
-            direction="generated",
-        )
-        try:
-            with session.begin_nested():
-                session.add(document)
-                session.flush()
-        except IntegrityError:
-            document = session.exec(select(Document).where(Document.sha256 == stored.sha256)).one()
-    assert document.id is not None
-    for linked_claim in [*([claim_id] if claim_id is not None else []), *claim_ids]:
-        linked = session.exec(
-            select(DocumentLink).where(
-                DocumentLink.document_id == document.id, DocumentLink.claim_id == linked_claim
-            )
-        ).first()
-        if linked is None:
-            session.add(DocumentLink(document_id=document.id, claim_id=linked_claim))
-    session.flush()
-    return document.id
-
-
 def record_appeal_outcome(
     session: Session, *, appeal_id: int, outcome: str, actor: str = "system:appeals"
 ) -> Appeal:
@@ -233,7 +192,7 @@ def record_appeal_outcome(
     appeal = session.get(Appeal, appeal_id)
     if appeal is None:
         raise NotFound(f"no appeal {appeal_id}")
-    appeal.outcome = outcome
+    APPEAL.move(appeal, outcome)
     appeal.decided_at = utcnow()
     session.add(appeal)
     if outcome == "upheld":
@@ -241,7 +200,7 @@ def record_appeal_outcome(
         denial = session.get(Denial, appeal.denial_id)
         claim = session.get(Claim, appeal.claim_id)
         assert denial is not None and claim is not None
-        denial.status = "open"
+        DENIAL.move(denial, "open")
         session.add(denial)
         if claim.status == "appealed":
             move_claim(session, claim, "denied", actor, "appeal_upheld")

@@ -33,7 +33,7 @@ from claimdesk.errors import NotFound, ValidationFailed
 from claimdesk.gateway.errors import PayerError
 from claimdesk.gateway.factory import client_for
 from claimdesk.gateway.interface import AppealPacket
-from claimdesk.review.decisions import AppealSendDecision
+from claimdesk.review.decisions import AppealSendDecision, kinds_about
 from claimdesk.review.tasks import ensure_review_task
 from claimdesk.settings import Settings
 from models import (
@@ -97,16 +97,13 @@ def next_denial_step(
     return DenialStep("done", outcome=denial.status)
 
 
-DENIAL_TASK_KINDS = ("denial", "write_off_approval", "appeal_send")
-
-
 def _decided_not_applied(session: Session, denial: Denial) -> ReviewTask | None:
     rows = session.exec(
         select(ReviewTask, ReviewDecision)
         .join(ReviewDecision, col(ReviewDecision.id) == col(ReviewTask.decision_id))
         .where(
             ReviewTask.claim_id == denial.claim_id,
-            col(ReviewTask.kind).in_(DENIAL_TASK_KINDS),
+            col(ReviewTask.kind).in_(kinds_about("denial_id")),
             col(ReviewDecision.applied_at).is_(None),
         )
     ).all()

@@ -8,7 +8,7 @@ where it was, to be asked again on the next run.
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,29 +17,33 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
+from claimdesk.claims.moves import set_claim_status
+from claimdesk.claims.wire_audit import record_transliterated
 from claimdesk.claims.wire_data import eligibility_inquiry, envelope_for
+from claimdesk.claims.wire_text import WireDataError, WireText, section
 from claimdesk.db import session_scope
 from claimdesk.gateway.errors import PayerError
 from claimdesk.gateway.factory import client_for
 from claimdesk.gateway.fan_out import fan_out
 from claimdesk.review.tasks import ensure_review_task
 from claimdesk.settings import Settings
+from claimdesk.stored_documents import document_id_for
 from claimdesk.x12 import Eligibility271, X12Error, iter_transactions, write_270
 from claimdesk.x12.claim_data import ControlNumbers, EligibilityBatch270
 from models import (
     Appointment,
     Claim,
     Coverage,
-    Document,
     EligibilityCheck,
     Patient,
     Payer,
     allocate_control_numbers,
+    append_audit_event,
 )
-from models.crud import set_claim_status
 from models.types import utcnow
 
 ACTOR = "system:eligibility"
+log = logging.getLogger(__name__)
 # AAA03 reason codes: 75 subscriber not found; 71-73 birth date / name do not match.
 _UNKNOWN_MEMBER = {"75", "67", "76"}
 _MISMATCH = {"71", "72", "73", "58"}
@@ -58,6 +62,8 @@ class EligibilityRun:
     active: int = 0
     held: int = 0
     payer_errors: int = 0
+    # Coverages whose rows cannot make a 270 (counted in ``held`` too).
+    unbuildable: int = 0
     review_task_ids: list[int] = field(default_factory=list)
 
 
@@ -147,14 +153,20 @@ def run_eligibility(
         def ask(item: tuple[CoverageCheck, bytes], client: Any = client) -> bytes:
             return bytes(client.eligibility(item[1], claim_ids=item[0].claim_ids))
 
+        # One coverage whose rows cannot make a 270 is held on its own; the others are asked.
+        built: list[tuple[CoverageCheck, bytes]] = []
+        for check in mine:
+            try:
+                built.append((check, _build_270(engine, settings, payer, check)))
+            except WireDataError as exc:
+                run.held += 1
+                run.unbuildable += 1
+                run.review_task_ids.extend(_not_built(engine, check, exc, payer_id=payer_id))
         try:
-            requests = [_build_270(engine, settings, payer, check) for check in mine]
-            answers = fan_out(
-                ask, list(zip(mine, requests, strict=True)), max_concurrency=payer.max_concurrency
-            )
+            answers = fan_out(ask, built, max_concurrency=payer.max_concurrency)
         finally:
             client.close()
-        for check, request, answer in zip(mine, requests, answers, strict=True):
+        for (check, request), answer in zip(built, answers, strict=True):
             run.checked += 1
             if isinstance(answer, PayerError):
                 run.payer_errors += 1
@@ -187,21 +199,81 @@ def _build_270(engine: Engine, settings: Settings, payer: Payer, check: Coverage
         isa, gs, st = (
             allocate_control_numbers(session, name)[0] for name in ("isa13", "gs06", "st02")
         )
+        text = WireText()
         inquiry = eligibility_inquiry(
             session,
             settings=settings,
             coverage=coverage,
             trace_number=uuid.uuid4().hex[:20].upper(),
             service_date=check.service_date,
+            text=text,
         )
-        batch = EligibilityBatch270(
-            envelope=envelope_for(settings, payer),
-            control=ControlNumbers(interchange=isa, group=gs, transaction_set=st),
-            created_at=utcnow().replace(second=0, microsecond=0, tzinfo=None),
-            reference_id=f"ELIG{check.coverage_id}",
-            inquiries=(inquiry,),
+        batch = section(
+            "interchange",
+            lambda: EligibilityBatch270(
+                envelope=envelope_for(settings, payer),
+                control=ControlNumbers(interchange=isa, group=gs, transaction_set=st),
+                created_at=utcnow().replace(second=0, microsecond=0, tzinfo=None),
+                reference_id=f"ELIG{check.coverage_id}",
+                inquiries=(inquiry,),
+            ),
+        )
+        claims = session.exec(
+            select(col(Claim.id), col(Claim.version)).where(col(Claim.id).in_(check.claim_ids))
+        ).all()
+        record_transliterated(
+            session,
+            actor=ACTOR,
+            transaction="270",
+            fields=text.transliterated,
+            claims=[(claim_id or 0, version) for claim_id, version in claims],
+            coverage_id=check.coverage_id,
         )
     return write_270(batch)
+
+
+def _not_built(
+    engine: Engine, check: CoverageCheck, error: WireDataError, *, payer_id: int
+) -> list[int]:
+    """Hold the check's draft claims, each with an eligibility task naming the field and rule.
+
+    A check ahead of an appointment has no claim to hold: it is skipped, audited and
+    logged, and asked again on the next run.
+    """
+    reason = {"outcome": "unbuildable", "field": error.field, "rule": error.rule}
+    log.warning("coverage %s: no 270 built (%s %s)", check.coverage_id, error.field, error.rule)
+    task_ids: list[int] = []
+    with session_scope(engine) as session:
+        append_audit_event(
+            session,
+            actor=ACTOR,
+            action="eligibility.not_built",
+            entity_type="coverage",
+            entity_id=check.coverage_id,
+            details={**reason, "claim_ids": list(check.claim_ids)},
+        )
+        for claim in session.exec(select(Claim).where(col(Claim.id).in_(check.claim_ids))).all():
+            if claim.status != "draft":
+                continue
+            set_claim_status(
+                session=session,
+                claim=claim,
+                status="eligibility_hold",
+                actor=ACTOR,
+                reason="inquiry_unbuildable",
+            )
+            task = ensure_review_task(
+                session=session,
+                kind="eligibility",
+                claim_id=claim.id,
+                claim_version=claim.version,
+                payer_id=payer_id,
+                priority=60,
+                context={**reason, "rejection_codes": []},
+            )
+            if task.status == "open" and task.flow_run_id is None and task.id is not None:
+                task_ids.append(task.id)
+    return task_ids
 
 
 def classify_271(
@@ -266,13 +338,6 @@ def _birth_date_differs(engine: Engine, check: CoverageCheck, reply: Eligibility
     return expected is not None and member.birth_date != expected
 
 
-def _document_id(session: Session, data: bytes | None) -> int | None:
-    if data is None:
-        return None
-    digest = hashlib.sha256(data).hexdigest()
-    return session.exec(select(Document.id).where(Document.sha256 == digest)).first()
-
-
 def _record(
     engine: Engine,
     check: CoverageCheck,
@@ -293,8 +358,8 @@ def _record(
             claim_id=check.claim_ids[0] if check.claim_ids else None,
             responded_at=utcnow() if response is not None else None,
             outcome=outcome,
-            request_document_id=_document_id(session, request),
-            response_document_id=_document_id(session, response),
+            request_document_id=document_id_for(session, request),
+            response_document_id=document_id_for(session, response),
             benefits=benefits,
             rejection_codes=rejections,
         )
@@ -334,3 +399,8 @@ def _record(
             if task.status == "open" and task.flow_run_id is None and task.id is not None:
                 task_ids.append(task.id)
     return task_ids
+
+
+def payer_ids(session: Session) -> list[int]:
+    """Every payer's id, in order: the eligibility run checks each within its own limit."""
+    return [p for p in session.exec(select(col(Payer.id)).order_by(col(Payer.id))).all() if p]

@@ -12,10 +12,10 @@ from collections.abc import Iterable
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from claimdesk.documents import DocumentStore
-from models import Document, DocumentLink
+from claimdesk.stored_documents import find_or_create_document, link_claims
 
 __all__ = ["X12_CONTENT_TYPE", "link_document", "record_document", "record_document_once"]
 
@@ -50,38 +50,14 @@ def record_document_once(
     content_type: str = X12_CONTENT_TYPE,
 ) -> tuple[int, bool]:
     """Like ``record_document``; also says whether the bytes were new (``False``: known)."""
-    stored = store.put(data, content_type=content_type)
-    claim_list = sorted(set(claim_ids))
-    for _ in range(2):  # a concurrent insert of the same bytes: read it on the second pass
+    for _ in range(2):  # a concurrent link of the same claim: read it on the second pass
         try:
             with Session(engine, expire_on_commit=False) as session:
-                document = session.exec(
-                    select(Document).where(Document.sha256 == stored.sha256)
-                ).first()
-                new = document is None
-                if document is None:
-                    document = Document(
-                        kind=kind,
-                        sha256=stored.sha256,
-                        size=stored.size,
-                        content_type=content_type,
-                        storage_key=stored.key,
-                        direction=direction,
-                    )
-                    session.add(document)
-                    session.flush()
+                document, new = find_or_create_document(
+                    session, store, data, kind=kind, content_type=content_type, direction=direction
+                )
                 assert document.id is not None
-                if claim_list:
-                    linked = set(
-                        session.exec(
-                            select(DocumentLink.claim_id).where(
-                                DocumentLink.document_id == document.id
-                            )
-                        ).all()
-                    )
-                    for claim_id in claim_list:
-                        if claim_id not in linked:
-                            session.add(DocumentLink(document_id=document.id, claim_id=claim_id))
+                link_claims(session, document.id, claim_ids)
                 session.commit()
                 return document.id, new
         except IntegrityError:
@@ -94,15 +70,6 @@ def link_document(engine: Engine, document_id: int, claim_ids: Iterable[int]) ->
 
     Idempotent: links that exist are left alone.
     """
-    wanted = set(claim_ids)
-    if not wanted:
-        return
     with Session(engine) as session:
-        linked = set(
-            session.exec(
-                select(DocumentLink.claim_id).where(DocumentLink.document_id == document_id)
-            ).all()
-        )
-        for claim_id in sorted(wanted - linked):
-            session.add(DocumentLink(document_id=document_id, claim_id=claim_id))
+        link_claims(session, document_id, claim_ids)
         session.commit()

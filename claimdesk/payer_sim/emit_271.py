@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from claimdesk.payer_sim._x12 import Outbound, d8, segment, transaction, wrap
 from claimdesk.payer_sim.config import PayerConfig, RosterMember
-from claimdesk.payer_sim.inbound import EligibilityQuestion
+from claimdesk.payer_sim.inquiries import EligibilityQuestion
 
 VERSION_271 = "005010X279A1"
 

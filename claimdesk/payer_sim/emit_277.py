@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from claimdesk.payer_sim._x12 import C, Outbound, d8, period, segment, transaction, wrap
 from claimdesk.payer_sim.config import PayerConfig
-from claimdesk.payer_sim.inbound import StatusQuestion
+from claimdesk.payer_sim.inquiries import StatusQuestion
 
 VERSION_277 = "005010X212"
 

@@ -27,15 +27,14 @@ from claimdesk.payer_sim.inbound import (
     EnvelopeFault,
     InClaim,
     Interchange,
-    StatusQuestion,
     SyntaxIssue,
     check_837_syntax,
-    read_270,
-    read_276,
     read_837_claims,
     read_interchange,
     read_isa13,
 )
+from claimdesk.payer_sim.inquiries import StatusQuestion, read_270, read_276
+from claimdesk.payer_sim.remit import run_due
 from claimdesk.payer_sim.state import Store
 from claimdesk.x12.npi import is_valid_npi
 
@@ -253,7 +252,7 @@ class PayerSim:
         return "271", emit_271(out, payer, bht03, answers, self.today())
 
     def _eligibility(self, q: object) -> EligibilityAnswer:
-        from claimdesk.payer_sim.inbound import EligibilityQuestion
+        from claimdesk.payer_sim.inquiries import EligibilityQuestion
 
         assert isinstance(q, EligibilityQuestion)
         member = self.member(q.member.member_id)
@@ -343,7 +342,7 @@ class PayerSim:
         """Check and take one 837 interchange; queue TA1 or 999 (+ 277CAs). Returns the outcome."""
         interchange, ta1 = self._read_or_reject(data, sender)
         if interchange is None:
-            self.queue_file("TA1", sender, ta1, _payload_id(self, "TA1"))
+            self.queue_file("TA1", sender, ta1, self.payload_id("TA1"))
             return "TA1 rejected"
         earlier = self.store.query(
             "SELECT id FROM interchanges WHERE sender_id = ? AND isa13 = ? AND id < ? AND "
@@ -354,7 +353,7 @@ class PayerSim:
             out = self.outbound(self.config.clearinghouse_id, interchange.sender_id)
             now = datetime.combine(self.today(), time(12, 0))
             self.queue_file("TA1", sender, emit_ta1(out, interchange.control_number, now, "025"),
-                            _payload_id(self, "TA1"))  # fmt: skip
+                            self.payload_id("TA1"))  # fmt: skip
             return "TA1 025 duplicate"
         claims: list[InClaim] = []
         for group in interchange.groups:
@@ -366,7 +365,7 @@ class PayerSim:
                 if ts.accepted:
                     claims += read_837_claims(ts, interchange.component)
         out = self.outbound(self.config.clearinghouse_id, interchange.sender_id)
-        self.queue_file("999", sender, emit_999(out, interchange.groups), _payload_id(self, "999"))
+        self.queue_file("999", sender, emit_999(out, interchange.groups), self.payload_id("999"))
         if claims:
             self._acknowledge(claims, interchange, sender, receipt)
         return f"999 {len(claims)} claims"
@@ -409,14 +408,14 @@ class PayerSim:
         )  # fmt: skip
         out = self.outbound(self.config.clearinghouse_id, interchange.sender_id)
         self.queue_file("277CA", sender, emit_277ca(out, source, house, today, f"CH{trace}"),
-                        _payload_id(self, "277CA"))  # fmt: skip
+                        self.payload_id("277CA"))  # fmt: skip
         for payer_id, acks in payer_acks.items():
             payer = self.payer(payer_id)
             source = AckSource(payer.name, payer.payer_id, "SUBMITTER", interchange.sender_id,
                                interchange.control_number)  # fmt: skip
             out = self.outbound(payer.payer_id, interchange.sender_id)
             self.queue_file("277CA", sender, emit_277ca(out, source, acks, today, f"PY{trace}"),
-                            _payload_id(self, "277CA"))  # fmt: skip
+                            self.payload_id("277CA"))  # fmt: skip
 
     def _front_end_edit(self, claim: InClaim) -> tuple[str, ...] | None:
         """The rejection STC of a claim that cannot enter adjudication, or None."""
@@ -431,17 +430,13 @@ class PayerSim:
         return None
 
     def process_due(self) -> None:
-        from claimdesk.payer_sim.remit import run_due
-
         run_due(self)
 
-
-def _payload_id(sim: PayerSim, kind: str) -> str:
-    """A UUID-shaped PayloadID, deterministic for the seed and the file's sequence number."""
-    n = sim.store.next_number("payload")
-    return str(
-        uuid.UUID(int=random.Random(f"{sim.config.seed}:{kind}:{n}").getrandbits(128), version=4)
-    )
+    def payload_id(self, kind: str) -> str:
+        """A UUID-shaped PayloadID, deterministic for the seed and the file's sequence number."""
+        n = self.store.next_number("payload")
+        seeded = random.Random(f"{self.config.seed}:{kind}:{n}")
+        return str(uuid.UUID(int=seeded.getrandbits(128), version=4))
 
 
 def _now_text() -> str:

@@ -152,19 +152,24 @@ def _read_groups(segments: list[Seg], control: str) -> list[Group]:
         elif seg_id == "GS":
             if group is not None:
                 raise EnvelopeFault("024", control, "GS inside a group")
-            group = Group(_el(elements, 1), _el(elements, 6), _el(elements, 8), [])
+            group = Group(
+                element_at(elements, 1), element_at(elements, 6), element_at(elements, 8), []
+            )
         elif seg_id == "ST":
             if group is None:
                 raise EnvelopeFault("024", control, "ST outside a group")
             current = TransactionSet(
-                _el(elements, 1), _el(elements, 2), _el(elements, 3) or group.version, [elements]
+                element_at(elements, 1),
+                element_at(elements, 2),
+                element_at(elements, 3) or group.version,
+                [elements],
             )
         elif seg_id == "GE":
             if group is None:
                 raise EnvelopeFault("024", control, "GE without GS")
-            if _el(elements, 1) != str(len(group.sets)):
+            if element_at(elements, 1) != str(len(group.sets)):
                 group.group_errors.append("5")
-            if _el(elements, 2) != group.control_number:
+            if element_at(elements, 2) != group.control_number:
                 group.group_errors.append("4")
             groups.append(group)
             group = None
@@ -177,13 +182,13 @@ def _read_groups(segments: list[Seg], control: str) -> list[Group]:
 
 def _check_trailer(ts: TransactionSet) -> None:
     se = ts.segments[-1]
-    if _el(se, 1) != str(len(ts.segments)):
+    if element_at(se, 1) != str(len(ts.segments)):
         ts.set_errors.append("4")
-    if _el(se, 2) != ts.control_number:
+    if element_at(se, 2) != ts.control_number:
         ts.set_errors.append("3")
 
 
-def _el(elements: list[str], index: int) -> str:
+def element_at(elements: list[str], index: int) -> str:
     return elements[index] if len(elements) > index else ""
 
 
@@ -220,7 +225,9 @@ def check_837_syntax(ts: TransactionSet) -> None:
         elif seg_id == "BHT":
             seen_bht = True
         elif seg_id == "HL":
-            loop = {"20": "2000A", "22": "2000B", "23": "2000C"}.get(_el(elements, 3), "2000")
+            loop = {"20": "2000A", "22": "2000B", "23": "2000C"}.get(
+                element_at(elements, 3), "2000"
+            )
             if not claim_has_hi:
                 ts.issues.append(SyntaxIssue("HI", claim_position, "2300", "3"))
             claim_has_hi = True
@@ -228,12 +235,12 @@ def check_837_syntax(ts: TransactionSet) -> None:
             if not claim_has_hi:
                 ts.issues.append(SyntaxIssue("HI", claim_position, "2300", "3"))
             loop, claims, claim_has_hi, claim_position = "2300", claims + 1, False, position
-            if not _el(elements, 1):
+            if not element_at(elements, 1):
                 issue = SyntaxIssue("CLM", position, loop, "8", 1, "1028", "1")
-            elif _decimal(_el(elements, 2)) is None:
-                code = "1" if not _el(elements, 2) else "6"
+            elif _decimal(element_at(elements, 2)) is None:
+                code = "1" if not element_at(elements, 2) else "6"
                 issue = SyntaxIssue("CLM", position, loop, "8", 2, "782", code)
-            elif len(component_split.split(_el(elements, 5))) < 3:
+            elif len(component_split.split(element_at(elements, 5))) < 3:
                 issue = SyntaxIssue("CLM", position, loop, "8", 5, "C023", "1")
         elif seg_id == "HI":
             claim_has_hi = True
@@ -241,13 +248,13 @@ def check_837_syntax(ts: TransactionSet) -> None:
             loop = "2400"
         elif seg_id in ("SV1", "SV2"):
             amount = 2 if seg_id == "SV1" else 3
-            if not _el(elements, 1) and seg_id == "SV1":
+            if not element_at(elements, 1) and seg_id == "SV1":
                 issue = SyntaxIssue(seg_id, position, loop, "8", 1, "C003", "1")
-            elif _decimal(_el(elements, amount)) is None:
-                code = "1" if not _el(elements, amount) else "6"
+            elif _decimal(element_at(elements, amount)) is None:
+                code = "1" if not element_at(elements, amount) else "6"
                 issue = SyntaxIssue(seg_id, position, loop, "8", amount, "782", code)
-        elif seg_id == "DTP" and _el(elements, 2) in ("D8", "RD8"):
-            start, _, end = _el(elements, 3).partition("-")
+        elif seg_id == "DTP" and element_at(elements, 2) in ("D8", "RD8"):
+            start, _, end = element_at(elements, 3).partition("-")
             if parse_date_text(start) is None or (end and parse_date_text(end) is None):
                 issue = SyntaxIssue("DTP", position, loop, "8", 3, "1251", "8")
         if issue is not None:
@@ -323,13 +330,15 @@ class InClaim(BaseModel):
         return max(known) if known else self.statement_through
 
 
-def _person(elements: list[str]) -> Person:
+def person_from(elements: list[str]) -> Person:
     return Person(
-        last_name=_el(elements, 3), first_name=_el(elements, 4), member_id=_el(elements, 9)
+        last_name=element_at(elements, 3),
+        first_name=element_at(elements, 4),
+        member_id=element_at(elements, 9),
     )
 
 
-def _period(text: str) -> tuple[date | None, date | None]:
+def period_from(text: str) -> tuple[date | None, date | None]:
     start, _, end = text.partition("-")
     return parse_date_text(start), parse_date_text(end) if end else None
 
@@ -352,43 +361,52 @@ def read_837_claims(ts: TransactionSet, component: str) -> list[InClaim]:
         seg_id = elements[0]
         if seg_id == "HL":
             claim, line, in_other_payer, last_nm1 = None, None, False, ""
-            level = _el(elements, 3)
+            level = element_at(elements, 3)
             if level == "22":
                 subscriber, patient = Person(), None
             continue
         if seg_id == "NM1":
-            last_nm1 = _el(elements, 1)
+            last_nm1 = element_at(elements, 1)
             if in_other_payer:
                 continue
             if last_nm1 == "85":
-                billing = {"npi": _el(elements, 9), "name": _el(elements, 3), "tax": ""}
+                billing = {
+                    "npi": element_at(elements, 9),
+                    "name": element_at(elements, 3),
+                    "tax": "",
+                }
             elif last_nm1 == "IL":
-                subscriber = _person(elements)
+                subscriber = person_from(elements)
             elif last_nm1 == "QC":
-                patient = _person(elements)
+                patient = person_from(elements)
             elif last_nm1 == "PR":
-                payer = (_el(elements, 9), _el(elements, 3))
+                payer = (element_at(elements, 9), element_at(elements, 3))
             elif last_nm1 in ("82", "71") and claim is not None and line is None:
-                claim.rendering_npi = _el(elements, 9)
+                claim.rendering_npi = element_at(elements, 9)
         elif seg_id == "DMG":
             target = patient if last_nm1 == "QC" and patient else subscriber
             if last_nm1 in ("IL", "QC") and not in_other_payer:
-                target.birth_date = parse_date_text(_el(elements, 2))
-                target.gender = _el(elements, 3)
+                target.birth_date = parse_date_text(element_at(elements, 2))
+                target.gender = element_at(elements, 3)
         elif seg_id == "SBR":
             if claim is not None:
                 in_other_payer = True
                 claim.has_other_payer = True
             else:
-                filing = _el(elements, 9) or "CI"
-        elif seg_id == "REF" and billing and claim is None and _el(elements, 1) in ("EI", "SY"):
-            billing["tax"] = _el(elements, 2)
+                filing = element_at(elements, 9) or "CI"
+        elif (
+            seg_id == "REF"
+            and billing
+            and claim is None
+            and element_at(elements, 1) in ("EI", "SY")
+        ):
+            billing["tax"] = element_at(elements, 2)
         elif seg_id == "CLM":
-            parts = re.split(re.escape(component), _el(elements, 5))
+            parts = re.split(re.escape(component), element_at(elements, 5))
             claim = InClaim(
                 kind=kind,
-                patient_control_number=_el(elements, 1),
-                total_charge=_decimal(_el(elements, 2)) or Decimal(0),
+                patient_control_number=element_at(elements, 1),
+                total_charge=_decimal(element_at(elements, 2)) or Decimal(0),
                 facility_code=parts[0],
                 frequency=parts[2] if len(parts) > 2 else "1",
                 billing_npi=billing.get("npi", ""),
@@ -405,7 +423,7 @@ def read_837_claims(ts: TransactionSet, component: str) -> list[InClaim]:
         elif claim is None:
             continue
         elif seg_id == "REF" and line is None and not in_other_payer:
-            qualifier, value = _el(elements, 1), _el(elements, 2)
+            qualifier, value = element_at(elements, 1), element_at(elements, 2)
             if qualifier == "D9":
                 claim.claim_ref = value
             elif qualifier == "F8":
@@ -418,161 +436,37 @@ def read_837_claims(ts: TransactionSet, component: str) -> list[InClaim]:
                 if len(parts) > 1 and parts[0] in ("ABK", "ABF", "BK", "BF", "ABJ"):
                     claim.diagnoses.append(parts[1])
         elif seg_id == "DTP" and line is None:
-            if _el(elements, 1) == "434":
-                claim.statement_from, claim.statement_through = _period(_el(elements, 3))
+            if element_at(elements, 1) == "434":
+                claim.statement_from, claim.statement_through = period_from(element_at(elements, 3))
         elif seg_id == "LX":
             in_other_payer = False
-            line = InLine(number=int(_el(elements, 1) or len(claim.lines) + 1), charge=Decimal(0))
+            line = InLine(
+                number=int(element_at(elements, 1) or len(claim.lines) + 1), charge=Decimal(0)
+            )
             claim.lines.append(line)
         elif line is not None and seg_id in ("SV1", "SV2"):
             _read_service(line, elements, component)
-        elif line is not None and seg_id == "DTP" and _el(elements, 1) == "472":
-            line.service_date, line.service_date_end = _period(_el(elements, 3))
-        elif line is not None and seg_id == "REF" and _el(elements, 1) == "6R":
-            line.control_number = _el(elements, 2)
+        elif line is not None and seg_id == "DTP" and element_at(elements, 1) == "472":
+            line.service_date, line.service_date_end = period_from(element_at(elements, 3))
+        elif line is not None and seg_id == "REF" and element_at(elements, 1) == "6R":
+            line.control_number = element_at(elements, 2)
     return claims
 
 
 def _read_service(line: InLine, elements: list[str], component: str) -> None:
     if elements[0] == "SV1":
-        parts = _el(elements, 1).split(component)
-        line.charge = _decimal(_el(elements, 2)) or Decimal(0)
-        line.units = _decimal(_el(elements, 4)) or Decimal(1)
-        line.pointers = [p for p in _el(elements, 7).split(component) if p]
+        parts = element_at(elements, 1).split(component)
+        line.charge = _decimal(element_at(elements, 2)) or Decimal(0)
+        line.units = _decimal(element_at(elements, 4)) or Decimal(1)
+        line.pointers = [p for p in element_at(elements, 7).split(component) if p]
     else:
-        line.revenue_code = _el(elements, 1)
-        parts = _el(elements, 2).split(component)
-        line.charge = _decimal(_el(elements, 3)) or Decimal(0)
-        line.units = _decimal(_el(elements, 5)) or Decimal(1)
+        line.revenue_code = element_at(elements, 1)
+        parts = element_at(elements, 2).split(component)
+        line.charge = _decimal(element_at(elements, 3)) or Decimal(0)
+        line.units = _decimal(element_at(elements, 5)) or Decimal(1)
     if len(parts) > 1:
         line.qualifier, line.procedure = parts[0], parts[1]
         line.modifiers = [m for m in parts[2:6] if m]
 
 
 # --- 270 / 276 content -------------------------------------------------------------------------
-
-
-class EligibilityQuestion(BaseModel):
-    payer_id: str = ""
-    payer_name: str = ""
-    provider_npi: str = ""
-    provider_name: str = ""
-    member: Person = Person()
-    dependent: Person | None = None
-    trace_number: str = ""
-    trace_originator: str = ""
-    service_date: date | None = None
-    service_types: list[str] = []
-
-
-def read_270(ts: TransactionSet) -> tuple[str, list[EligibilityQuestion]]:
-    """(BHT03, the inquiries) of one 270 set."""
-    bht03 = ""
-    payer = ("", "")
-    provider = ("", "")
-    questions: list[EligibilityQuestion] = []
-    current: EligibilityQuestion | None = None
-    last_nm1 = ""
-    for elements in ts.segments[1:-1]:
-        seg_id = elements[0]
-        if seg_id == "BHT":
-            bht03 = _el(elements, 3)
-        elif seg_id == "HL":
-            level = _el(elements, 3)
-            if level == "22":
-                current = EligibilityQuestion(
-                    payer_id=payer[0], payer_name=payer[1],
-                    provider_npi=provider[0], provider_name=provider[1],
-                )  # fmt: skip
-                questions.append(current)
-            elif level == "23" and current is not None:
-                current.dependent = Person()
-        elif seg_id == "NM1":
-            last_nm1 = _el(elements, 1)
-            if last_nm1 == "PR":
-                payer = (_el(elements, 9), _el(elements, 3))
-            elif last_nm1 in ("1P", "FA", "80", "2B"):
-                provider = (_el(elements, 9), _el(elements, 3))
-            elif last_nm1 == "IL" and current is not None:
-                current.member = _person(elements)
-            elif last_nm1 == "03" and current is not None:
-                current.dependent = _person(elements)
-        elif current is None:
-            continue
-        elif seg_id == "TRN" and not current.trace_number:
-            current.trace_number, current.trace_originator = _el(elements, 2), _el(elements, 3)
-        elif seg_id == "DMG":
-            person = current.dependent if last_nm1 == "03" and current.dependent else current.member
-            person.birth_date = parse_date_text(_el(elements, 2))
-            person.gender = _el(elements, 3)
-        elif seg_id == "DTP" and _el(elements, 1) == "291":
-            current.service_date = _period(_el(elements, 3))[0]
-        elif seg_id == "EQ":
-            current.service_types.append(_el(elements, 1))
-    return bht03, questions
-
-
-class StatusQuestion(BaseModel):
-    payer_id: str = ""
-    payer_name: str = ""
-    receiver_id: str = ""
-    receiver_name: str = ""
-    provider_npi: str = ""
-    provider_name: str = ""
-    member: Person = Person()
-    trace_number: str = ""
-    payer_claim_number: str = ""
-    patient_control_number: str = ""
-    total_charge: Decimal | None = None
-    service_from: date | None = None
-    service_through: date | None = None
-
-
-def read_276(ts: TransactionSet) -> tuple[str, list[StatusQuestion]]:
-    """(BHT03, the inquiries) of one 276 set."""
-    bht03 = ""
-    parties: dict[str, tuple[str, str]] = {}
-    member = Person()
-    questions: list[StatusQuestion] = []
-    current: StatusQuestion | None = None
-    for elements in ts.segments[1:-1]:
-        seg_id = elements[0]
-        if seg_id == "BHT":
-            bht03 = _el(elements, 3)
-        elif seg_id == "HL":
-            current = None
-        elif seg_id == "NM1":
-            code = _el(elements, 1)
-            if code in ("IL", "QC"):
-                if code == "IL":
-                    member = _person(elements)
-                else:
-                    member = member.model_copy(update={
-                        "last_name": _el(elements, 3), "first_name": _el(elements, 4),
-                    })  # fmt: skip
-            else:
-                parties[code] = (_el(elements, 9), _el(elements, 3))
-        elif seg_id == "TRN":
-            current = StatusQuestion(
-                payer_id=parties.get("PR", ("", ""))[0],
-                payer_name=parties.get("PR", ("", ""))[1],
-                receiver_id=parties.get("41", ("", ""))[0],
-                receiver_name=parties.get("41", ("", ""))[1],
-                provider_npi=parties.get("1P", ("", ""))[0],
-                provider_name=parties.get("1P", ("", ""))[1],
-                member=member.model_copy(),
-                trace_number=_el(elements, 2),
-            )
-            questions.append(current)
-        elif current is None:
-            continue
-        elif seg_id == "REF":
-            if _el(elements, 1) == "1K":
-                current.payer_claim_number = _el(elements, 2)
-            elif _el(elements, 1) == "EJ":
-                current.patient_control_number = _el(elements, 2)
-        elif seg_id == "AMT" and _el(elements, 1) == "T3":
-            current.total_charge = _decimal(_el(elements, 2))
-        elif seg_id == "DTP" and _el(elements, 1) == "472":
-            current.service_from, current.service_through = _period(_el(elements, 3))
-    return bht03, questions

@@ -182,9 +182,7 @@ def _emit(sim: PayerSim, recipient: str, payer_id: str, remit: _Batch) -> None:
                     "UPDATE claims SET check_number = ?, check_date = ? WHERE id = ?",
                     (payment.trace_number, payment.payment_date.isoformat(), row_id),
                 )
-    from claimdesk.payer_sim.engine import _payload_id
-
-    sim.queue_file("835", recipient, data, _payload_id(sim, "835"))
+    sim.queue_file("835", recipient, data, sim.payload_id("835"))
 
 
 def file_appeal(

@@ -21,8 +21,8 @@ from sqlmodel import Session, select
 
 from claimdesk.claims.cob import create_secondary_claim, next_coverage, record_crossover
 from claimdesk.claims.ledger import ZERO, account_claim_id, ensure_charge, post_entry
+from claimdesk.claims.moves import move_claim
 from claimdesk.denials import Route, RoutingTable
-from claimdesk.errors import InvalidTransition
 from claimdesk.review.tasks import ensure_review_task
 from claimdesk.x12.models import Adjustment as X12Adjustment
 from claimdesk.x12.models import ClaimPayment as X12ClaimPayment
@@ -40,7 +40,6 @@ from models import (
     ServicePayment,
     append_audit_event,
 )
-from models.crud import set_claim_status
 
 _PROCESSED = frozenset({"1", "2", "3", "19", "20", "21"})
 _CROSSED_OVER = frozenset({"19", "20", "21"})
@@ -404,24 +403,6 @@ def _create_denials(
         assert denial.id is not None
         ids.append(denial.id)
     return tuple(ids)
-
-
-def move_claim(session: Session, claim: Claim, target: str, actor: str, reason: str) -> None:
-    """Move along the state machine; a move it forbids is audited, never forced."""
-    if claim.status == target:
-        return
-    try:
-        set_claim_status(session=session, claim=claim, status=target, actor=actor, reason=reason)
-    except InvalidTransition:
-        append_audit_event(
-            session,
-            actor=actor,
-            action="claim.status_not_moved",
-            entity_type="claim",
-            entity_id=claim.id,
-            claim_id=claim.id,
-            details={"from": claim.status, "to": target, "reason": reason},
-        )
 
 
 def expected_allowed(

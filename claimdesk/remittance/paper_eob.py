@@ -36,16 +36,17 @@ from decimal import Decimal
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from claimdesk.access import permissions
 from claimdesk.access.auth import load_active_user
 from claimdesk.claims.ledger import check_ledger_identity
 from claimdesk.codes.meanings import carc_meaning, group_meaning
 from claimdesk.db import session_scope
 from claimdesk.denials import RoutingTable, load_routing_table
-from claimdesk.denials.appeals import store_document
 from claimdesk.documents import DocumentStore
-from claimdesk.errors import ClaimdeskError, PermissionDenied, ValidationFailed
+from claimdesk.errors import ClaimdeskError, ValidationFailed
 from claimdesk.paper.eob_entry import EobAdjustment, EobClaim, PaperEob, parse_paper_eob
 from claimdesk.remittance.posting import PostingReport, content_hash, post_remittance
+from claimdesk.stored_documents import store_document
 from claimdesk.submission.paper import is_paper_payer
 from claimdesk.x12 import Remittance835, check_balance
 from claimdesk.x12 import models as x12
@@ -84,9 +85,11 @@ def _code_order(code: str) -> tuple[int, str]:
 def require_poster(session: Session, username: str) -> str:
     user = load_active_user(session, username)
     if user.role not in POSTING_ROLES:
-        raise PermissionDenied(
+        permissions.deny(
+            user,
+            "paper_eob.post",
             f"user {username!r} with role {user.role!r} may not post a paper EOB; "
-            f"allowed roles: {', '.join(sorted(POSTING_ROLES))}."
+            f"allowed roles: {', '.join(sorted(POSTING_ROLES))}.",
         )
     return user.username
 

@@ -49,6 +49,7 @@ from claimdesk.remittance.claim_posting import (
     post_claim,
     record_claim_payment,
 )
+from claimdesk.remittance.status import REMITTANCE
 from claimdesk.review.decisions import RemittanceDecision
 from claimdesk.review.tasks import ensure_review_task
 from claimdesk.x12 import Remittance835, SegmentReader, X12Error, iter_transactions
@@ -285,7 +286,7 @@ def _post_set(
         return SetOutcome(winner.id, "duplicate")
     assert new.id is not None
     if known:
-        new.status = "exception"
+        REMITTANCE.move(new, "exception")
         session.add(new)
         conflicting = [r.id for r in known]
         task_id = _file_task(
@@ -293,7 +294,7 @@ def _post_set(
         )
         return SetOutcome(new.id, "exception", task_ids=(task_id,))
     if not remittance.balanced:
-        new.status = "exception"
+        REMITTANCE.move(new, "exception")
         session.add(new)
         errors = remittance.balance_errors
         task_id = _file_task(
@@ -336,7 +337,7 @@ def _post_set(
         tasks.append(
             _file_task(session, new, ["unmatched_claims"], {"claim_payment_ids": unmatched})
         )
-    new.status = "posted"
+    REMITTANCE.move(new, "posted")
     new.posted_at = utcnow()
     session.add(new)
     append_audit_event(

@@ -5,13 +5,18 @@ decision itself: decisions hold PHI (corrected coverage, claim fields) and
 Prefect stores run input in its own database. The models here validate the
 decision in claimdesk's service layer and give the app its form (their JSON
 schema is stored on the task).
+
+Each model names its review kind (``kind``) and what the task is about (``subject``:
+the context key its task carries, e.g. a denial's tasks carry ``denial_id``). Who may
+resolve a kind, its SLA, its check and its applier are the kind's row in
+``claimdesk.workqueue.kinds``.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -24,6 +29,10 @@ class DecisionRef(BaseModel):
 
 class _Decision(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    kind: ClassVar[str] = ""
+    # What the task is about: "claim" (the task's claim_id), or its context key naming it.
+    subject: ClassVar[str] = "claim"
 
     # Free text is stored and shown as text, never rendered as HTML or executed.
     reason: str | None = Field(default=None, max_length=1000)
@@ -67,6 +76,8 @@ class CoverageCorrection(BaseModel):
 
 
 class EligibilityDecision(_Decision):
+    kind: ClassVar[str] = "eligibility"
+
     action: Literal["corrected_coverage", "self_pay", "hold"]
     coverage: CoverageCorrection | None = None
 
@@ -80,6 +91,8 @@ class EligibilityDecision(_Decision):
 
 
 class ScrubDecision(_Decision):
+    kind: ClassVar[str] = "scrub"
+
     action: Literal["corrected_fields", "override", "cancel"]
     corrections: ClaimCorrections = Field(default_factory=ClaimCorrections)
 
@@ -95,6 +108,8 @@ class ScrubDecision(_Decision):
 class RejectionDecision(_Decision):
     """A rejected claim was never adjudicated: it is corrected and sent as a new original (1)."""
 
+    kind: ClassVar[str] = "rejection"
+
     action: Literal["resubmit", "cancel"]
     corrections: ClaimCorrections = Field(default_factory=ClaimCorrections)
 
@@ -108,6 +123,9 @@ class RejectionDecision(_Decision):
 class BatchRejectionDecision(_Decision):
     """A rejected transaction set (999 IK5*R): resend its claims or hold them."""
 
+    kind: ClassVar[str] = "batch_rejection"
+    subject: ClassVar[str] = "submission_id"
+
     action: Literal["resubmit_all", "hold_all"]
 
 
@@ -118,6 +136,9 @@ class DenialDecision(_Decision):
     for a denial without appeal rights, no patient bill outside the PR group without a
     waiver on file, no write-off above the threshold without a lead.
     """
+
+    kind: ClassVar[str] = "denial"
+    subject: ClassVar[str] = "denial_id"
 
     action: Literal["corrected_claim", "appeal", "bill_secondary", "bill_patient", "write_off"]
     corrections: ClaimCorrections = Field(default_factory=ClaimCorrections)
@@ -140,6 +161,9 @@ class DenialDecision(_Decision):
 class WriteOffApprovalDecision(_Decision):
     """A lead's answer to a write-off above the threshold."""
 
+    kind: ClassVar[str] = "write_off_approval"
+    subject: ClassVar[str] = "denial_id"
+
     action: Literal["approve", "reject"]
 
     @model_validator(mode="after")
@@ -151,6 +175,9 @@ class WriteOffApprovalDecision(_Decision):
 
 class RemittanceDecision(_Decision):
     """A remittance exception worked by hand (unbalanced file, unmatched claim, underpayment)."""
+
+    kind: ClassVar[str] = "remittance"
+    subject: ClassVar[str] = "remittance_id"
 
     action: Literal["resolved", "repost", "dismiss"]
     # repost: the unmatched CLP (claim payment id) and the claim it is.
@@ -169,6 +196,8 @@ class RemittanceDecision(_Decision):
 class StatusDecision(_Decision):
     """A claim stuck at the payer (asked for information, not on file, pending too long)."""
 
+    kind: ClassVar[str] = "status"
+
     action: Literal["documents_sent", "called_payer", "keep_waiting"]
     document_ids: list[int] = Field(default_factory=list, max_length=20)
     # Ask again (a new task if still stuck) after this many days on claimdesk's clock.
@@ -184,31 +213,10 @@ class StatusDecision(_Decision):
 class AppealSendDecision(_Decision):
     """The appeal letter reviewed: send it through the payer's channel, or say how it went."""
 
+    kind: ClassVar[str] = "appeal_send"
+    subject: ClassVar[str] = "denial_id"
+
     action: Literal["send_electronic", "sent_fax", "sent_mail"]
-
-
-DECISION_MODELS: dict[str, type[_Decision]] = {
-    "eligibility": EligibilityDecision,
-    "scrub": ScrubDecision,
-    "rejection": RejectionDecision,
-    "batch_rejection": BatchRejectionDecision,
-    "denial": DenialDecision,
-    "write_off_approval": WriteOffApprovalDecision,
-    "remittance": RemittanceDecision,
-    "status": StatusDecision,
-    "appeal_send": AppealSendDecision,
-}
-
-
-def decision_model(kind: str) -> type[_Decision]:
-    try:
-        return DECISION_MODELS[kind]
-    except KeyError:
-        raise KeyError(f"no decision model for review kind {kind!r}") from None
-
-
-def decision_schema(kind: str) -> dict[str, Any]:
-    return decision_model(kind).model_json_schema()
 
 
 # --- Patient balances and cash (issue 8) ---------------------------------------------------
@@ -216,6 +224,9 @@ def decision_schema(kind: str) -> dict[str, Any]:
 
 class RefundDecision(_Decision):
     """A credit balance (``Refund`` named in the task's context): give it back, or not."""
+
+    kind: ClassVar[str] = "refund"
+    subject: ClassVar[str] = "patient_id"
 
     action: Literal["approve", "dismiss"]
     method: Literal["check", "eft", "card", "offset"] | None = None
@@ -233,6 +244,9 @@ class RefundDecision(_Decision):
 class PaymentPlanDecision(_Decision):
     """A missed installment: move its due date, forgive it, or end the plan."""
 
+    kind: ClassVar[str] = "payment_plan"
+    subject: ClassVar[str] = "plan_id"
+
     action: Literal["reschedule", "waive", "cancel_plan"]
     new_due_date: date | None = None
 
@@ -248,6 +262,9 @@ class PaymentPlanDecision(_Decision):
 class CollectionsDecision(_Decision):
     """An aged patient balance followed up."""
 
+    kind: ClassVar[str] = "collections"
+    subject: ClassVar[str] = "patient_id"
+
     action: Literal["contacted", "payment_plan", "send_to_agency", "write_off"]
 
     @model_validator(mode="after")
@@ -259,6 +276,9 @@ class CollectionsDecision(_Decision):
 
 class DepositDecision(_Decision):
     """A deposit without its 835, an 835 without its deposit, or amounts that differ."""
+
+    kind: ClassVar[str] = "deposit"
+    subject: ClassVar[str] = "deposit_id"
 
     action: Literal["match", "dismiss"]
     # match: the other side (an 835 for a deposit task, a deposit for a missing-deposit task).
@@ -275,12 +295,37 @@ class DepositDecision(_Decision):
         return self
 
 
-DECISION_MODELS.update(
-    {
-        "refund": RefundDecision,
-        "payment_plan": PaymentPlanDecision,
-        "collections": CollectionsDecision,
-        "deposit": DepositDecision,
-        "deposit_missing": DepositDecision,
-    }
-)
+class DepositMissingDecision(DepositDecision):
+    """An 835 whose money never arrived: the same choices as a deposit without its 835."""
+
+    kind: ClassVar[str] = "deposit_missing"
+    subject: ClassVar[str] = "remittance_id"
+
+
+def _kinds(base: type[_Decision]) -> dict[str, type[_Decision]]:
+    found: dict[str, type[_Decision]] = {}
+    for model in base.__subclasses__():
+        if model.kind:
+            found[model.kind] = model
+        found.update(_kinds(model))
+    return found
+
+
+# Derived from the models above (each names its kind once), never listed by hand.
+DECISION_MODELS: dict[str, type[_Decision]] = _kinds(_Decision)
+
+
+def decision_model(kind: str) -> type[_Decision]:
+    try:
+        return DECISION_MODELS[kind]
+    except KeyError:
+        raise KeyError(f"no decision model for review kind {kind!r}") from None
+
+
+def decision_schema(kind: str) -> dict[str, Any]:
+    return decision_model(kind).model_json_schema()
+
+
+def kinds_about(subject: str) -> tuple[str, ...]:
+    """The review kinds whose tasks are about ``subject`` (e.g. ``"denial_id"``)."""
+    return tuple(sorted(k for k, m in DECISION_MODELS.items() if m.subject == subject))

@@ -1,33 +1,45 @@
-"""Human review: tasks are created by flows, claimed and resolved by people.
+"""Human review, generic: a review task is a person's step in a flow, whatever its kind.
 
-``resolve_review`` records the decision and its audit event in one transaction
-in claimdesk's database, *then* resumes the flow run with the decision's id.
-If Prefect cannot be reached the decision is kept and ``reconcile_resumes``
-resumes the run later; a decision is never lost and never applied twice
-(the flow marks it applied in the same transaction as its effects).
+Stages create tasks (``ensure_review_task``); the work queue claims and resolves them
+(``claimdesk.workqueue``); the waiting flow run reads the recorded decision and applies
+it exactly once (``mark_decision_applied`` in the same transaction as its effects).
+Every status write goes through the task's state machine (``claimdesk.review.status``).
+This module knows no kind by name: a kind's rules are its row in
+``claimdesk.workqueue.kinds``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from claimdesk.access.permissions import require
-from claimdesk.db import session_scope
-from claimdesk.errors import NotFound, ReviewConflict, ValidationFailed
+from claimdesk.errors import NotFound, ReviewConflict
 from claimdesk.review.decisions import decision_model, decision_schema
-from models import ReviewDecision, ReviewTask, User, append_audit_event
+from claimdesk.review.status import CANCELLED, CLAIMED, OPEN, OPEN_STATUSES, TASK
+from models import Claim, ReviewDecision, ReviewTask, User, append_audit_event
 from models.types import utcnow
 
-OPEN_STATUSES = ("open", "claimed")
+__all__ = ["OPEN_STATUSES"]
+
+
+def status_guard(to: str, from_: Iterable[str] | None = None) -> ColumnElement[bool]:
+    """``status IN (…)`` for a compare-and-set move to ``to``, checked against the table.
+
+    ``from_`` narrows the sources (claim only an open task); each must be allowed.
+    """
+    sources = tuple(from_) if from_ is not None else TASK.sources(to)
+    for source in sources:
+        TASK.check(source, to)
+    return col(ReviewTask.status).in_(sources)
 
 
 def pause_key(kind: str, claim_id: int | None, version: int | None, n: int, step: int = 1) -> str:
@@ -125,11 +137,43 @@ def ensure_review_task(
     return task
 
 
-def get_user(session: Session, username: str) -> User:
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        raise NotFound(f"no user {username!r}")
-    return user
+def read_recorded_decision(
+    *, session: Session, task_id: int, decision_id: int | None = None
+) -> ReviewDecision | None:
+    """The decision recorded for a task (checked against the given reference, if any)."""
+    task = session.get(ReviewTask, task_id, populate_existing=True)
+    if task is None or task.decision_id is None:
+        return None
+    if decision_id is not None and decision_id != task.decision_id:
+        return None
+    return session.get(ReviewDecision, task.decision_id)
+
+
+def mark_decision_applied(*, session: Session, decision_id: int) -> bool:
+    """Mark applied exactly once; False when someone already applied it."""
+    result = session.execute(
+        update(ReviewDecision)
+        .where(col(ReviewDecision.id) == decision_id, col(ReviewDecision.applied_at).is_(None))
+        .values(applied_at=utcnow())
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def task_claim(session: Session, task: ReviewTask) -> Claim:
+    """The claim a task is about; a task about no claim here is a wiring error."""
+    claim = session.get(Claim, task.claim_id) if task.claim_id else None
+    if claim is None:
+        raise NotFound(f"task {task.id} names no claim")
+    return claim
+
+
+def subject_id(task: ReviewTask) -> int | None:
+    """The id of what the task is about, from its kind's ``subject`` (see decisions)."""
+    subject = decision_model(task.kind).subject
+    if subject == "claim":
+        return task.claim_id
+    value = task.context.get(subject)
+    return int(value) if value is not None else None
 
 
 def claim_task(*, session: Session, task_id: int, user: User) -> ReviewTask:
@@ -137,9 +181,9 @@ def claim_task(*, session: Session, task_id: int, user: User) -> ReviewTask:
     require(user, "task.claim")
     result = session.execute(
         update(ReviewTask)
-        .where(col(ReviewTask.id) == task_id, col(ReviewTask.status) == "open")
+        .where(col(ReviewTask.id) == task_id, status_guard(CLAIMED, from_=(OPEN,)))
         .values(
-            status="claimed",
+            status=CLAIMED,
             assignee_id=user.id,
             version=ReviewTask.version + 1,
             updated_at=utcnow(),
@@ -162,172 +206,104 @@ def claim_task(*, session: Session, task_id: int, user: User) -> ReviewTask:
     return task
 
 
-def record_decision(
-    *, session: Session, task_id: int, user: User, decision: dict[str, Any]
-) -> ReviewDecision:
-    """Validate and store a decision and close the task, in the caller's transaction."""
-    require(user, "task.resolve")
-    task = session.get(ReviewTask, task_id, populate_existing=True)
-    if task is None:
-        raise NotFound(f"no review task {task_id}")
-    if task.status not in OPEN_STATUSES:
-        raise ReviewConflict(f"task {task_id} was already {task.status}; nothing was changed.")
-    if task.status == "claimed" and task.assignee_id != user.id and user.role != "lead":
-        raise ReviewConflict(
-            f"task {task_id} is claimed by someone else; ask a lead to reassign it."
-        )
-    try:
-        parsed = decision_model(task.kind).model_validate(decision)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "decision"
-        raise ValidationFailed(f"decision.{field}: {first['msg']}", field=field) from None
-    _check_against_claim(session, task, parsed)
-    row = ReviewDecision(
-        review_task_id=task_id, decided_by_id=user.id or 0, decision=parsed.model_dump(mode="json")
-    )
-    session.add(row)
-    session.flush()
-    # Conditional on the version we read: a concurrent resolver makes this match nothing.
-    result = session.execute(
-        update(ReviewTask)
-        .where(
-            col(ReviewTask.id) == task_id,
-            col(ReviewTask.version) == task.version,
+def cancel_open_task(
+    session: Session, *, kind: str, claim_id: int | None, step: int, actor: str, reason: str
+) -> int | None:
+    """Cancel the open task of (kind, claim, step), if any (its question was answered)."""
+    task = session.exec(
+        select(ReviewTask).where(
+            ReviewTask.kind == kind,
+            ReviewTask.claim_id == claim_id
+            if claim_id is not None
+            else col(ReviewTask.claim_id).is_(None),
+            ReviewTask.step == step,
             col(ReviewTask.status).in_(OPEN_STATUSES),
         )
-        .values(
-            status="resolved",
-            decision_id=row.id,
-            resolved_at=utcnow(),
-            assignee_id=task.assignee_id or user.id,
-            version=task.version + 1,
-            updated_at=utcnow(),
-        )
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise ReviewConflict(f"task {task_id} was resolved by someone else meanwhile.")
+    ).first()
+    if task is None:
+        return None
+    TASK.move(task, CANCELLED)
+    task.version += 1
+    task.resolved_at = utcnow()
+    session.add(task)
     append_audit_event(
         session,
-        actor=user.username,
-        action="task.resolved",
+        actor=actor,
+        action="task.cancelled",
         entity_type="review_task",
-        entity_id=task_id,
+        entity_id=task.id,
         claim_id=task.claim_id,
-        details={"decision_id": row.id, "action": getattr(parsed, "action", None)},
+        details={"reason": reason},
     )
-    return row
-
-
-def _check_against_claim(session: Session, task: ReviewTask, decision: Any) -> None:
-    """Refuse, before it is stored, a decision the claim's own facts forbid.
-
-    The decision model checks its shape; some rules need the data (an appeal on a
-    denial that carries no appeal rights, billing a patient for a non-PR amount).
-    """
-    if task.kind == "denial" and task.context.get("denial_id") is not None:
-        from claimdesk.denials.service import check_denial_decision
-
-        check_denial_decision(session, int(task.context["denial_id"]), decision)
-    corrections = getattr(decision, "corrections", None)
-    if corrections is not None and corrections.lines and task.claim_id is not None:
-        from models import ClaimLine
-
-        numbers = set(
-            session.exec(
-                select(ClaimLine.line_number).where(ClaimLine.claim_id == task.claim_id)
-            ).all()
-        )
-        for fix in corrections.lines:
-            if fix.line_number not in numbers:
-                raise ValidationFailed(
-                    f"decision.corrections.lines: the claim has no line {fix.line_number}; "
-                    f"its lines are {sorted(numbers)}.",
-                    field="corrections.lines",
-                )
-
-
-Resumer = Callable[[str, int], None]
-"""Resumes flow run ``flow_run_id`` with decision ``decision_id``; raises when it cannot."""
+    return task.id
 
 
 @dataclass(frozen=True)
-class ResolveOutcome:
+class PauseBinding:
+    decision_id: int | None
+    pause_key: str
+
+
+def bind_run(session: Session, *, task_id: int, flow_run_id: str, attempt: int) -> PauseBinding:
+    """Record which run waits on the task under which key; a decision if one exists."""
+    task = session.get(ReviewTask, task_id)
+    if task is None:
+        raise NotFound(f"review task {task_id} does not exist")
+    recorded = read_recorded_decision(session=session, task_id=task_id)
+    key = pause_key(task.kind, task.claim_id, task.claim_version, attempt, task.step)
+    if recorded is None and task.status in OPEN_STATUSES:
+        task.flow_run_id = flow_run_id
+        task.pause_key = key
+        session.add(task)
+    return PauseBinding(recorded.id if recorded else None, key)
+
+
+def accept_reference(session: Session, *, task_id: int, decision_id: int, key: str) -> bool:
+    """True when ``decision_id`` is what claimdesk recorded for the task; audit a refusal once."""
+    if read_recorded_decision(session=session, task_id=task_id, decision_id=decision_id):
+        return True
+    task = session.get(ReviewTask, task_id)
+    if task is None:
+        raise NotFound(f"review task {task_id} does not exist")
+    refused = list(task.context.get("refused_pause_keys", []))
+    if key not in refused:
+        task.context = {**task.context, "refused_pause_keys": [*refused, key]}
+        flag_modified(task, "context")
+        session.add(task)
+        append_audit_event(
+            session,
+            actor="system:claim-review",
+            action="task.resume_refused",
+            entity_type="review_task",
+            entity_id=task_id,
+            claim_id=task.claim_id,
+            details={"pause_key": key, "decision_id": decision_id},
+        )
+    return False
+
+
+@dataclass(frozen=True)
+class UnappliedTask:
+    """A task whose decision is not applied yet, with what its replacement run is named by."""
+
     task_id: int
-    decision_id: int
-    resumed: bool
-    message: str
+    status: str
+    flow_run_id: str | None
+    denial_id: int | None
 
 
-def resolve_review(
-    engine: Engine, *, task_id: int, username: str, decision: dict[str, Any], resumer: Resumer
-) -> ResolveOutcome:
-    """Record the decision (committed), then resume the flow run with its reference."""
-    with session_scope(engine) as session:
-        user = get_user(session, username)
-        row = record_decision(session=session, task_id=task_id, user=user, decision=decision)
-        task = session.get(ReviewTask, task_id, populate_existing=True)
-        assert task is not None and row.id is not None
-        flow_run_id, decision_id = task.flow_run_id, row.id
-    return _try_resume(engine, task_id, flow_run_id, decision_id, resumer)
-
-
-def _try_resume(
-    engine: Engine, task_id: int, flow_run_id: str | None, decision_id: int, resumer: Resumer
-) -> ResolveOutcome:
-    if flow_run_id is None:
-        return ResolveOutcome(task_id, decision_id, False, "decision recorded; no flow run waits")
-    try:
-        resumer(flow_run_id, decision_id)
-    except Exception as exc:  # Prefect down or the run not paused: the reconciler takes over
-        return ResolveOutcome(
-            task_id,
-            decision_id,
-            False,
-            f"decision recorded; resume deferred ({type(exc).__name__})",
-        )
-    with session_scope(engine) as session:
-        session.execute(
-            update(ReviewDecision)
-            .where(col(ReviewDecision.id) == decision_id)
-            .values(resumed_at=utcnow())
-        )
-    return ResolveOutcome(task_id, decision_id, True, "decision recorded; flow run resumed")
-
-
-def decisions_awaiting_resume(session: Session) -> list[tuple[int, str | None, int]]:
+def unapplied_tasks(session: Session) -> list[UnappliedTask]:
+    """Open, claimed or resolved tasks whose decision (if any) was never applied."""
     rows = session.exec(
-        select(ReviewTask.id, ReviewTask.flow_run_id, ReviewDecision.id)
-        .join(ReviewDecision, col(ReviewDecision.id) == col(ReviewTask.decision_id))
-        .where(col(ReviewDecision.resumed_at).is_(None), col(ReviewDecision.applied_at).is_(None))
+        select(ReviewTask, ReviewDecision)
+        .outerjoin(ReviewDecision, col(ReviewDecision.id) == col(ReviewTask.decision_id))
+        .where(col(ReviewTask.status).in_((*OPEN_STATUSES, "resolved")))
     ).all()
-    return [(t or 0, f, d or 0) for t, f, d in rows]
-
-
-def reconcile_resumes(engine: Engine, resumer: Resumer) -> list[ResolveOutcome]:
-    """Resume every run whose decision was recorded but not yet delivered."""
-    with session_scope(engine) as session:
-        pending = decisions_awaiting_resume(session)
-    return [_try_resume(engine, t, f, d, resumer) for t, f, d in pending]
-
-
-def read_recorded_decision(
-    *, session: Session, task_id: int, decision_id: int | None = None
-) -> ReviewDecision | None:
-    """The decision recorded for a task (checked against the given reference, if any)."""
-    task = session.get(ReviewTask, task_id, populate_existing=True)
-    if task is None or task.decision_id is None:
-        return None
-    if decision_id is not None and decision_id != task.decision_id:
-        return None
-    return session.get(ReviewDecision, task.decision_id)
-
-
-def mark_decision_applied(*, session: Session, decision_id: int) -> bool:
-    """Mark applied exactly once; False when someone already applied it."""
-    result = session.execute(
-        update(ReviewDecision)
-        .where(col(ReviewDecision.id) == decision_id, col(ReviewDecision.applied_at).is_(None))
-        .values(applied_at=utcnow())
-    )
-    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+    found: list[UnappliedTask] = []
+    for task, decision in rows:
+        if task.id is None or (decision is not None and decision.applied_at is not None):
+            continue
+        # A denial's tasks belong to its ``appeal`` run, which walks the denial on.
+        denial_id = subject_id(task) if decision_model(task.kind).subject == "denial_id" else None
+        found.append(UnappliedTask(task.id, task.status, task.flow_run_id, denial_id))
+    return found

@@ -21,7 +21,7 @@ a ``StatusCheck`` row with the STC codes. What the answer means for the claim:
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,19 +31,23 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from claimdesk.claims.moves import set_claim_status
+from claimdesk.claims.wire_audit import record_transliterated
 from claimdesk.claims.wire_data import dependent_for, envelope_for, subscriber_for
+from claimdesk.claims.wire_parties import cut
+from claimdesk.claims.wire_text import WireDataError, WireText, section
 from claimdesk.db import session_scope
 from claimdesk.gateway.errors import PayerError
 from claimdesk.gateway.factory import client_for
 from claimdesk.gateway.fan_out import fan_out
 from claimdesk.review.tasks import OPEN_STATUSES, ensure_review_task
 from claimdesk.settings import Settings
+from claimdesk.stored_documents import document_id_for
 from claimdesk.x12 import ClaimStatus277, X12Error, iter_transactions, write_276
 from claimdesk.x12 import claim_data as cd
 from models import (
     Claim,
     Coverage,
-    Document,
     Patient,
     Payer,
     Practice,
@@ -51,11 +55,12 @@ from models import (
     ReviewTask,
     StatusCheck,
     allocate_control_numbers,
+    append_audit_event,
 )
-from models.crud import set_claim_status
 from models.types import utcnow
 
 ACTOR = "system:status"
+log = logging.getLogger(__name__)
 POLLED_STATUSES = ("sent", "accepted", "pending")
 # A claim accepted or pending this long (days since the payer first reported it) needs a person.
 PENDING_REVIEW_DAYS = 30
@@ -132,17 +137,26 @@ def poll_claims(
     with Session(engine) as session:
         payer = session.get(Payer, payer_id)
         assert payer is not None
-    requests = [_build_276(engine, settings, payer, claim_id) for claim_id in claim_ids]
+    # A claim whose rows cannot make a 276 gets a status task of its own; the rest are asked.
+    built: list[tuple[int, bytes]] = []
+    for claim_id in claim_ids:
+        try:
+            built.append((claim_id, _build_276(engine, settings, payer, claim_id)))
+        except WireDataError as exc:
+            task_id = _not_built(engine, claim_id, exc, today=today)
+            run.needs_review += 1
+            if task_id is not None:
+                run.review_task_ids.append(task_id)
     client = client_for(payer, settings=settings, engine=engine)
     try:
         answers = fan_out(
             lambda item: bytes(client.status(item[1], claim_ids=[item[0]])),
-            list(zip(claim_ids, requests, strict=True)),
+            built,
             max_concurrency=payer.max_concurrency,
         )
     finally:
         client.close()
-    for claim_id, request, answer in zip(claim_ids, requests, answers, strict=True):
+    for (claim_id, request), answer in zip(built, answers, strict=True):
         run.asked += 1
         if isinstance(answer, PayerError):
             run.payer_errors += 1
@@ -188,34 +202,81 @@ def _build_276(engine: Engine, settings: Settings, payer: Payer, claim_id: int) 
         isa, gs, st = (
             allocate_control_numbers(session, name)[0] for name in ("isa13", "gs06", "st02")
         )
-        inquiry = cd.StatusInquiry(
-            information_source=cd.PayerRef(name=payer.name[:60], payer_id=payer.payer_id),
-            information_receiver=cd.Receiver(name=practice.name[:60], identifier=practice.tin),
-            service_provider=cd.Provider(
-                entity_type="2", last_name=practice.name[:60], npi=provider.npi
+        text = WireText()
+        practice_name = cut(text("practice.name", practice.name), 60)
+        source = cd.PayerRef(name=cut(text("payer.name", payer.name), 60), payer_id=payer.payer_id)
+        subscriber = subscriber_for(coverage, patient, payer, text)
+        dependent = dependent_for(coverage, patient, text)
+        payer_claim = text.optional("claim.payer_claim_number", claim.payer_claim_number)
+        pcn = cut(text("claim.patient_control_number", claim.patient_control_number), 20)
+        batch = section(
+            "inquiry",
+            lambda: cd.StatusBatch276(
+                envelope=envelope_for(settings, payer),
+                control=cd.ControlNumbers(interchange=isa, group=gs, transaction_set=st),
+                created_at=utcnow().replace(second=0, microsecond=0, tzinfo=None),
+                reference_id=f"STAT{claim.id}",
+                inquiries=(
+                    cd.StatusInquiry(
+                        information_source=source,
+                        information_receiver=cd.Receiver(
+                            name=practice_name, identifier=practice.tin
+                        ),
+                        service_provider=cd.Provider(
+                            entity_type="2", last_name=practice_name, npi=provider.npi
+                        ),
+                        subscriber=subscriber,
+                        dependent=dependent,
+                        trace_number=f"S{claim.id}V{claim.version}{uuid.uuid4().hex[:8].upper()}",
+                        payer_claim_number=payer_claim,
+                        patient_control_number=pcn,
+                        total_charge=claim.total_charge,
+                        service_from=claim.service_from,
+                        service_through=claim.service_to,
+                    ),
+                ),
             ),
-            subscriber=subscriber_for(coverage, patient, payer),
-            dependent=dependent_for(coverage, patient),
-            trace_number=f"S{claim.id}V{claim.version}{uuid.uuid4().hex[:8].upper()}",
-            payer_claim_number=claim.payer_claim_number,
-            patient_control_number=claim.patient_control_number[:20],
-            total_charge=claim.total_charge,
-            service_from=claim.service_from,
-            service_through=claim.service_to,
         )
-        batch = cd.StatusBatch276(
-            envelope=envelope_for(settings, payer),
-            control=cd.ControlNumbers(interchange=isa, group=gs, transaction_set=st),
-            created_at=utcnow().replace(second=0, microsecond=0, tzinfo=None),
-            reference_id=f"STAT{claim.id}",
-            inquiries=(inquiry,),
+        record_transliterated(
+            session,
+            actor=ACTOR,
+            transaction="276",
+            fields=text.transliterated,
+            claims=[(claim_id, claim.version)],
+            once=True,  # asked again on every poll: once per claim version is enough
         )
     return write_276(batch)
 
 
-def _document_id(session: Session, data: bytes) -> int | None:
-    digest = hashlib.sha256(data).hexdigest()
-    return session.exec(select(Document.id).where(Document.sha256 == digest)).first()
+def _not_built(engine: Engine, claim_id: int, error: WireDataError, *, today: date) -> int | None:
+    """A status task naming the field and rule that keep the claim's 276 from being built."""
+    reason = {"reason": "inquiry_unbuildable", "field": error.field, "rule": error.rule}
+    log.warning("claim %s: no 276 built (%s %s)", claim_id, error.field, error.rule)
+    with session_scope(engine) as session:
+        claim = session.get(Claim, claim_id)
+        if claim is None:
+            return None
+        append_audit_event(
+            session,
+            actor=ACTOR,
+            action="status.not_built",
+            entity_type="claim",
+            entity_id=claim_id,
+            claim_id=claim_id,
+            details=reason,
+        )
+        task = ensure_review_task(
+            session=session,
+            kind="status",
+            claim_id=claim_id,
+            claim_version=claim.version,
+            payer_id=claim.payer_id,
+            priority=45,
+            context=reason,
+        )
+        if task.status != "open" or task.flow_run_id is not None:
+            return None
+        return task.id
 
 
 def _record(
@@ -236,8 +297,8 @@ def _record(
             run,
             now=now,
             today=today,
-            request_document_id=_document_id(session, request),
-            response_document_id=_document_id(session, response),
+            request_document_id=document_id_for(session, request),
+            response_document_id=document_id_for(session, response),
         )
 
 

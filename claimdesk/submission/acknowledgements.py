@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from claimdesk.claims.moves import set_claim_status
 from claimdesk.db import session_scope
 from claimdesk.documents import make_document_store
 from claimdesk.gateway.errors import PayerError
 from claimdesk.gateway.factory import client_for, payer_mailboxes
 from claimdesk.review.tasks import ensure_review_task
 from claimdesk.settings import Settings
+from claimdesk.submission.status import SUBMISSION
 from claimdesk.x12 import Ack999, ClaimStatus277, SegmentReader, X12Error, iter_interchanges
 from models import Claim, Document, Payer, Submission, SubmissionClaim
-from models.crud import set_claim_status
 
 ACTOR = "system:acknowledgements"
 _REJECTED_999 = {"R", "M", "W", "X"}
@@ -90,7 +91,7 @@ def _reject_submission(
 ) -> None:
     if submission.status == "rejected":
         return
-    submission.status = "rejected"
+    SUBMISSION.move(submission, "rejected")
     session.add(submission)
     for claim in _submission_claims(session, submission.id or 0):
         if claim.status in ("sent", "accepted"):
@@ -139,7 +140,7 @@ def _apply_999(session: Session, settings: Settings, ack: Ack999, run: AckRun) -
             continue
         submission.ack_999_status = set_ack.status
         if submission.status == "sent":
-            submission.status = "acknowledged"
+            SUBMISSION.move(submission, "acknowledged")
         session.add(submission)
         if set_ack.status in _REJECTED_999:
             positions = [e.position for e in set_ack.segment_errors if e.position is not None]

@@ -31,6 +31,7 @@ from claimdesk.errors import NotFound, ValidationFailed
 from claimdesk.gateway.circuit import utc_now
 from claimdesk.gateway.interface import PayerGateway, SubmissionReceipt
 from claimdesk.gateway.recording import X12_CONTENT_TYPE
+from claimdesk.submission.status import SUBMISSION
 from models import Document, DocumentLink, Submission, SubmissionClaim
 from models.sequences import allocate_control_numbers
 
@@ -168,8 +169,11 @@ def send_submission(
     with Session(engine) as session:
         session.execute(
             update(Submission)
-            .where(Submission.id == submission_id, Submission.status == "built")  # type: ignore[arg-type]
-            .values(status="sent", sent_at=utc_now())
+            .where(
+                Submission.id == submission_id,  # type: ignore[arg-type]
+                Submission.status.in_(SUBMISSION.sources("sent")),  # type: ignore[attr-defined]
+            )
+            .values(status=SUBMISSION.check("built", "sent"), sent_at=utc_now())
         )
         session.commit()
     return receipt

@@ -30,16 +30,16 @@ from sqlmodel import Session, col, select
 from claimdesk.access.auth import load_active_user
 from claimdesk.access.permissions import require
 from claimdesk.claims.cob import next_coverage
+from claimdesk.claims.moves import set_claim_status
 from claimdesk.claims.wire_data import DEFAULT_CONTACT_PHONE, build_claim_batch
 from claimdesk.db import session_scope
-from claimdesk.denials.appeals import store_document
 from claimdesk.documents import DocumentStore, make_document_store
 from claimdesk.errors import NotFound, ValidationFailed
 from claimdesk.paper import Cms1500Facts, OtherInsured, facts_from_claim, render_cms1500
 from claimdesk.settings import Settings
+from claimdesk.stored_documents import store_document
 from claimdesk.x12.claim_data import ControlNumbers
 from models import Claim, Coverage, Patient, Payer, append_audit_event
-from models.crud import set_claim_status
 
 ACTOR = "system:paper"
 PDF = "application/pdf"

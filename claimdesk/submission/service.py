@@ -2,7 +2,9 @@
 
 A claim version goes out in one interchange only: the outbox commits the
 interchange (and the unique claim+version rows) before anything is sent, and a
-retry resends the stored bytes. Claims with scrub errors are held for review.
+retry resends the stored bytes. Claims with scrub errors are held for review, and so
+is a claim that cannot be built or fails the TR3 check (``claimdesk.submission.build``):
+the rest of its batch goes out.
 """
 
 from __future__ import annotations
@@ -14,22 +16,19 @@ from datetime import date
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from claimdesk.claims.moves import set_claim_status
 from claimdesk.claims.snapshot import build_claim_snapshot
-from claimdesk.claims.wire_data import build_claim_batch
 from claimdesk.db import session_scope
 from claimdesk.documents import make_document_store
 from claimdesk.gateway.errors import PayerError
 from claimdesk.gateway.factory import client_for
-from claimdesk.gateway.outbox import ControlNumbers, build_submission, send_submission
 from claimdesk.review.tasks import ensure_review_task
 from claimdesk.rules import DEFAULT_PACK, run_rules
 from claimdesk.settings import Settings
+from claimdesk.submission.build import build_batch
+from claimdesk.submission.outbox import send_submission
 from claimdesk.submission.paper import paper_payer_ids
-from claimdesk.x12 import write_837
-from claimdesk.x12.claim_data import ClaimBatch837
-from claimdesk.x12.claim_data import ControlNumbers as X12ControlNumbers
 from models import Claim, Payer, Submission, SubmissionClaim, append_audit_event
-from models.crud import set_claim_status
 
 ACTOR = "system:submission"
 # Claims per 837 interchange: large enough to amortise the envelope, small enough that a
@@ -41,6 +40,13 @@ DEFAULT_BATCH_SIZE = 500
 class ScrubRun:
     clean: int = 0
     held: int = 0
+    review_task_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class BuildRun:
+    submissions: list[int] = field(default_factory=list)
+    held: int = 0  # claims that could not be built or failed the TR3 check: scrub review
     review_task_ids: list[int] = field(default_factory=list)
 
 
@@ -160,37 +166,27 @@ def build_batches(
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> list[int]:
     """Build and commit an interchange for each batch of queued claims; their submission ids."""
+    return build_batch_run(engine, settings, payer_id=payer_id, batch_size=batch_size).submissions
+
+
+def build_batch_run(
+    engine: Engine,
+    settings: Settings,
+    *,
+    payer_id: int | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> BuildRun:
+    """``build_batches``, claim by claim: a claim that cannot go is held, the rest goes."""
     store = make_document_store(settings)
     with Session(engine) as session:
         batches = queued_batches(session, payer_id=payer_id, batch_size=batch_size)
-    submission_ids = []
+    run = BuildRun()
     for batch_payer, claims in batches:
-        # Read the claims before the outbox opens its transaction: on SQLite a second
-        # session inside it would wait on the outbox's own write lock.
-        with Session(engine) as session:
-            batch = build_claim_batch(
-                session,
-                settings=settings,
-                payer_id=batch_payer,
-                claim_ids=[claim_id for claim_id, _ in claims],
-                control=X12ControlNumbers(interchange=1, group=1, transaction_set=1),
-                reference_id="PENDING",
-            )
-
-        def write(numbers: ControlNumbers, batch: ClaimBatch837 = batch) -> bytes:
-            control = X12ControlNumbers(
-                interchange=int(numbers.isa13),
-                group=int(numbers.gs06),
-                transaction_set=int(numbers.st02),
-            )
-            return write_837(
-                batch.model_copy(update={"control": control, "reference_id": f"B{numbers.isa13}"})
-            )
-
-        submission_ids.append(
-            build_submission(engine, store, payer_id=batch_payer, claims=claims, write_837=write)
-        )
-    return submission_ids
+        built = build_batch(engine, settings, store, payer_id=batch_payer, claims=claims)
+        run.submissions.extend(built.submission_ids)
+        run.held += len(built.held)
+        run.review_task_ids.extend(built.review_task_ids)
+    return run
 
 
 def unsent_submissions(session: Session) -> list[int]:

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import col, or_, select
 
+from claimdesk.access import permissions
 from claimdesk.access.auth import load_active_user
 from claimdesk.access.permissions import require
 from claimdesk.db import session_scope
-from claimdesk.errors import NotFound, PermissionDenied, ValidationFailed
-from claimdesk.workqueue.queue import QueueFilters
+from claimdesk.errors import NotFound, ValidationFailed
+from claimdesk.workqueue.filters import QueueFilters
 from models import SavedView, User, append_audit_event
 
 
@@ -84,5 +85,5 @@ def delete_view(engine: Engine, *, username: str, view_id: int) -> None:
         if view is None:
             raise NotFound(f"no saved view {view_id}")
         if view.owner_id != user.id:
-            raise PermissionDenied(f"view {view_id} belongs to someone else")
+            permissions.deny(user, "view.delete", f"view {view_id} belongs to someone else")
         session.delete(view)

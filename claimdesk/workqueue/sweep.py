@@ -25,27 +25,16 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from claimdesk.denials import denial_priority
+from claimdesk.review.status import CLAIMED, OPEN_STATUSES
+from claimdesk.review.tasks import status_guard
+from claimdesk.workqueue.kinds import review_kind
 from models import Denial, ReviewTask, User, append_audit_event
 from models.types import utcnow
 
 ACTOR = "system:sweep"
-OPEN = ("open", "claimed")
 MAX_PRIORITY = 1000
 # Floors by days left to the due date: the nearer, the higher.
 PRIORITY_FLOORS = ((0, 900), (3, 700), (7, 500), (14, 300))
-# Working hours a task may sit untouched before a lead gets it.
-SLA_HOURS: dict[str, int] = {
-    "eligibility": 24,
-    "scrub": 24,
-    "rejection": 24,
-    "batch_rejection": 8,
-    "status": 72,
-    "remittance": 48,
-    "denial": 72,
-    "appeal_send": 24,
-    "write_off_approval": 48,
-}
-DEFAULT_SLA_HOURS = 72
 
 
 @dataclass
@@ -62,7 +51,7 @@ def sweep_review_deadlines(
     """One pass over the open tasks (flushes; the caller commits)."""
     wall_now = wall_now or utcnow()
     run = SweepRun()
-    tasks = session.exec(select(ReviewTask).where(col(ReviewTask.status).in_(OPEN))).all()
+    tasks = session.exec(select(ReviewTask).where(col(ReviewTask.status).in_(OPEN_STATUSES))).all()
     leads = _lead_load(session)
     for task in tasks:
         _raise_priority(session, task, today, run)
@@ -126,7 +115,8 @@ def _lead_load(session: Session) -> dict[int, int]:
     load = dict(
         session.exec(
             select(ReviewTask.assignee_id, func.count())
-            .where(col(ReviewTask.status).in_(OPEN), col(ReviewTask.assignee_id).is_not(None))
+            .where(col(ReviewTask.status).in_(OPEN_STATUSES))
+            .where(col(ReviewTask.assignee_id).is_not(None))
             .group_by(col(ReviewTask.assignee_id))
         ).all()
     )
@@ -138,7 +128,7 @@ def _escalate(
 ) -> None:
     if task.escalated_at is not None:
         return
-    sla = timedelta(hours=SLA_HOURS.get(task.kind, DEFAULT_SLA_HOURS))
+    sla = timedelta(hours=review_kind(task.kind).sla_hours)
     if task.updated_at > wall_now - sla or task.assignee_id in leads:
         return
     if not leads:
@@ -150,7 +140,7 @@ def _escalate(
         session,
         task,
         assignee_id=lead,
-        status="claimed",
+        status=CLAIMED,
         escalated_at=wall_now,
         updated_at=wall_now,
     )
@@ -179,12 +169,13 @@ def _change(session: Session, task: ReviewTask, **values: object) -> bool:
     The sweep's own changes keep ``updated_at``: a reprioritised task is still untouched.
     """
     values.setdefault("updated_at", task.updated_at)
+    open_now = col(ReviewTask.status).in_(OPEN_STATUSES)
     result = session.execute(
         update(ReviewTask)
         .where(
             col(ReviewTask.id) == task.id,
             col(ReviewTask.version) == task.version,
-            col(ReviewTask.status).in_(OPEN),
+            status_guard(CLAIMED) if values.get("status") == CLAIMED else open_now,
         )
         .values(**values, version=task.version + 1)
     )

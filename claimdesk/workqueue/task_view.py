@@ -11,19 +11,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from claimdesk.access.auth import load_active_user
+from claimdesk.access.necessary import require_claim_access, require_task_access
 from claimdesk.access.permissions import require
 from claimdesk.codes import meanings as codes
 from claimdesk.db import session_scope
 from claimdesk.documents import DocumentStore
-from claimdesk.errors import NotFound, PermissionDenied, ValidationFailed
-from claimdesk.review.decisions import decision_model
-from claimdesk.review.tasks import ResolveOutcome, Resumer, resolve_review
-from claimdesk.workqueue.queue import kinds_for_role
+from claimdesk.errors import NotFound, ValidationFailed
 from models import (
     Adjustment,
     AuditEvent,
@@ -97,15 +94,24 @@ def prefect_ui_url(prefect_api_url: str | None) -> str | None:
 
 
 def read_task_view(
-    engine: Engine, *, username: str, task_id: int, prefect_api_url: str | None = None
+    engine: Engine,
+    *,
+    username: str,
+    task_id: int,
+    prefect_api_url: str | None = None,
+    reason: str | None = None,
 ) -> TaskView:
-    """Everything the task page shows; audited as a view of the claim's PHI."""
+    """Everything the task page shows; audited as a view of the claim's PHI.
+
+    A task outside the user's own queues needs a ``reason`` (``claimdesk.access.necessary``).
+    """
     with session_scope(engine) as session:
         user = load_active_user(session, username)
         require(user, "claim.view_phi")
         task = session.get(ReviewTask, task_id)
         if task is None:
             raise NotFound(f"no review task {task_id}")
+        require_task_access(session, user, task, reason=reason)
         claim = session.get(Claim, task.claim_id) if task.claim_id else None
         view = TaskView(
             task=task,
@@ -337,7 +343,12 @@ class DocumentContent:
 
 
 def read_document(
-    engine: Engine, store: DocumentStore, *, username: str, document_id: int
+    engine: Engine,
+    store: DocumentStore,
+    *,
+    username: str,
+    document_id: int,
+    reason: str | None = None,
 ) -> DocumentContent:
     """A claim document's bytes, checked against its sha256; the read is audited."""
     with session_scope(engine) as session:
@@ -349,6 +360,7 @@ def read_document(
         ).first()
         if document is None or link is None:
             raise NotFound(f"no claim document {document_id}")
+        require_claim_access(session, user, link.claim_id, reason=reason)
         append_audit_event(
             session,
             actor=user.username,
@@ -430,48 +442,3 @@ def attach_document(
             details={"kind": kind, "size": stored.size, "task_id": task_id},
         )
         return document.id or 0
-
-
-def check_decision(kind: str, decision: dict[str, Any]) -> list[str]:
-    """Problems with a decision before it is submitted ('field: message'); empty when valid."""
-    try:
-        decision_model(kind).model_validate(decision)
-    except KeyError:
-        return [f"no decision form exists for {kind!r} tasks yet"]
-    except ValidationError as exc:
-        return [
-            f"{'.'.join(str(p) for p in err['loc']) or 'decision'}: {err['msg']}"
-            for err in exc.errors()
-        ]
-    return []
-
-
-def submit_decision(
-    engine: Engine, *, username: str, task_id: int, decision: dict[str, Any], resumer: Resumer
-) -> ResolveOutcome:
-    """Record the decision and resume the waiting flow run (or defer the resume).
-
-    A task no flow run waits for (created by hand or by a finished run) has nobody
-    to apply its decision, so it is applied here, in the same way the flow would.
-    """
-    with session_scope(engine) as session:
-        user = load_active_user(session, username)
-        task = session.get(ReviewTask, task_id)
-        if task is None:
-            raise NotFound(f"no review task {task_id}")
-        if task.kind not in kinds_for_role(user.role):
-            raise PermissionDenied(f"{task.kind!r} tasks are not in role {user.role!r}'s queues")
-    outcome = resolve_review(
-        engine, task_id=task_id, username=username, decision=decision, resumer=resumer
-    )
-    if outcome.message.endswith("no flow run waits"):
-        from claimdesk.workqueue.appliers import apply_recorded_decision
-
-        with session_scope(engine) as session:
-            applied = apply_recorded_decision(
-                session=session, task_id=task_id, decision_id=outcome.decision_id
-            )
-        return ResolveOutcome(
-            task_id, outcome.decision_id, False, f"decision recorded and applied ({applied})"
-        )
-    return outcome

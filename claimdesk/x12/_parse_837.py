@@ -18,6 +18,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
 
+from claimdesk.x12._837_fields import _address, _adjustments, _drop_none, _name, _pick, _procedure
 from claimdesk.x12._envelope import SetContext, iter_transactions, register_parser
 from claimdesk.x12._errors import X12Error, X12SyntaxError
 from claimdesk.x12._tokenize import Segment, get, parse_date_text, to_date, to_decimal, to_period
@@ -43,65 +44,6 @@ class ClaimSubmission837(X12Model):
     control_number: str
     implementation: str
     batch: ClaimBatch837
-
-
-def _name(elements: list[str]) -> dict[str, Any]:
-    """NM102-NM107 as PersonName fields (empty elements left out)."""
-    fields = {
-        "entity_type": get(elements, 2) or None,
-        "last_name": get(elements, 3) or None,
-        "first_name": get(elements, 4) or None,
-        "middle_name": get(elements, 5) or None,
-        "name_suffix": get(elements, 7) or None,
-    }
-    return {k: v for k, v in fields.items() if v is not None}
-
-
-def _address(n3: list[str], n4: list[str]) -> dict[str, Any]:
-    fields = {
-        "line1": get(n3, 1) or None,
-        "line2": get(n3, 2) or None,
-        "city": get(n4, 1) or None,
-        "state": get(n4, 2) or None,
-        "postal_code": get(n4, 3) or None,
-    }
-    return {k: v for k, v in fields.items() if v is not None}
-
-
-def _procedure(text: str, component: str) -> dict[str, Any]:
-    if not text:
-        return {}
-    parts = text.split(component)
-    fields: dict[str, Any] = {"procedure_qualifier": parts[0]}
-    if len(parts) > 1 and parts[1]:
-        fields["procedure_code"] = parts[1]
-    fields["modifiers"] = tuple(m for m in parts[2:6] if m)
-    return fields
-
-
-def _adjustments(segment: Segment) -> list[dict[str, Any]]:
-    elements = segment[1]
-    result = []
-    for i in range(2, 20, 3):
-        if get(elements, i):
-            adjustment = {
-                "group_code": get(elements, 1),
-                "reason_code": elements[i],
-                "amount": to_decimal(segment, i + 1, required=True),
-            }
-            if get(elements, i + 2):
-                adjustment["quantity"] = to_decimal(segment, i + 2)
-            result.append(adjustment)
-    return result
-
-
-def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in fields.items() if v is not None}
-
-
-def _pick(elements: list[str], **indexes: int) -> dict[str, Any]:
-    """``{field: elements[i]}`` for the non-empty elements among ``indexes``."""
-    return {k: elements[i] for k, i in indexes.items() if len(elements) > i and elements[i]}
 
 
 class _Reader:

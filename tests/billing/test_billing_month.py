@@ -31,10 +31,10 @@ from claimdesk.gateway.factory import client_for
 from claimdesk.migrate import upgrade_database
 from claimdesk.payer_sim.testing import start_payer_sim, stop_payer_sim
 from claimdesk.remittance.posting import post_remittance
-from claimdesk.review.tasks import record_decision
 from claimdesk.settings import Settings
 from claimdesk.submission.service import build_batches, send_built_submission
 from claimdesk.workqueue.appliers import apply_recorded_decision
+from claimdesk.workqueue.resolve import record_decision
 from models import Claim, DepositMatch, Payer, Refund, Remittance, ReviewTask, User
 from tests.billing.helpers import pdf_text
 

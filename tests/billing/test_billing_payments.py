@@ -22,8 +22,8 @@ from claimdesk.billing.plans import (
 from claimdesk.claims.ledger import check_all_ledger_identities, claim_balance
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.errors import PermissionDenied, ValidationFailed
-from claimdesk.review.tasks import record_decision
 from claimdesk.workqueue.appliers import apply_recorded_decision
+from claimdesk.workqueue.resolve import record_decision
 from models import Document, Patient, PaymentPlanInstallment, PaymentReceipt, ReviewTask
 from tests.billing.helpers import make_user, pdf_text, posted_claim
 

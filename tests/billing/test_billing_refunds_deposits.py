@@ -21,11 +21,11 @@ from claimdesk.claims.ledger import (
     check_ledger_identity,
     claim_balance,
 )
-from claimdesk.errors import ReviewConflict, ValidationFailed
+from claimdesk.errors import PermissionDenied, ReviewConflict, ValidationFailed
 from claimdesk.remittance.posting import post_remittance
 from claimdesk.reporting.patient_kpis import compute_patient_kpis
-from claimdesk.review.tasks import record_decision
 from claimdesk.workqueue.appliers import apply_recorded_decision
+from claimdesk.workqueue.resolve import record_decision
 from models import Deposit, DepositMatch, Refund, Remittance, ReviewTask
 from tests.billing.helpers import make_user, posted_claim
 from tests.denials.builders_835 import Clp, Svc, remit
@@ -97,7 +97,12 @@ def test_a_medicare_overpayment_carries_the_60_day_deadline_from_identification(
     assert task.deadline_at.date() == TODAY + timedelta(days=60)
     kpis = compute_patient_kpis(session, as_of=TODAY)
     assert (kpis.refunds_pending_count, kpis.refunds_pending_amount) == (1, Decimal("100.00"))
-    user = make_user(session)
+    with pytest.raises(PermissionDenied, match="resolved by lead"):  # money out: a lead's call
+        record_decision(
+            session=session, task_id=task.id or 0, user=make_user(session),
+            decision={"action": "approve", "method": "check", "reference": "7001"},
+        )  # fmt: skip
+    user = make_user(session, role="lead")
     decision = record_decision(
         session=session, task_id=task.id or 0, user=user,
         decision={"action": "approve", "method": "check", "reference": "7001"},

@@ -125,7 +125,7 @@ def test_payments_post_applies_to_the_named_claim_and_refuses_a_card_number(
     card = runner.invoke(
         app, [*args, "--amount", "5.00", "--method", "card", "--reference", "4111111111111111"]
     )
-    assert card.exit_code == 1 and "looks like a card number" in card.output
+    assert card.exit_code == 2 and "looks like a card number" in card.output  # bad input
     assert card.exception is None or isinstance(card.exception, SystemExit)
     auditor = runner.invoke(
         app, ["payments", "post", "--patient", str(patient), "--user", "aud9",

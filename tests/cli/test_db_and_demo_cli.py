@@ -96,7 +96,7 @@ def test_cli_users_add_hashes_password_and_refuses_bad_role(cli_env: Settings) -
         ["users", "add", "eve", "--role", "wizard", "--password-stdin"],
         input="correct horse battery\n",
     )
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2  # bad input
     assert "role" in bad.output
     engine = make_engine(cli_env)
     with Session(engine) as session:

@@ -13,18 +13,14 @@ from sqlmodel import Session, select
 
 from claimdesk.claims.ledger import check_ledger_identity, claim_balance
 from claimdesk.denials.appeals import record_appeal_outcome
-from claimdesk.denials.service import (
-    apply_denial_decision,
-    apply_write_off_approval,
-    denial_explanation,
-    open_denial_review,
-)
+from claimdesk.denials.decisions import apply_denial_decision, apply_write_off_approval
+from claimdesk.denials.service import denial_explanation, open_denial_review
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.errors import ValidationFailed
 from claimdesk.remittance.posting import post_remittance
 from claimdesk.review.decisions import DenialDecision, WriteOffApprovalDecision
-from claimdesk.review.tasks import record_decision
 from claimdesk.workqueue.appliers import apply_recorded_decision
+from claimdesk.workqueue.resolve import record_decision
 from models import Appeal, Claim, Denial, Document, Patient, ReviewTask, User
 from tests.denials.builders_835 import Clp, Svc, remit
 from tests.factories import make_claim, make_coverage, make_payer

@@ -37,6 +37,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from claimdesk.claims.moves import set_claim_status
 from claimdesk.cli._bootstrap import bootstrap_stack
 from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
@@ -44,7 +45,6 @@ from claimdesk.migrate import upgrade_database
 from claimdesk.passwords import hash_password
 from claimdesk.stack import REPO_ROOT, Stack
 from models import Claim, ClaimLine, Coverage, Diagnosis, ReviewDecision, ReviewTask, User
-from models.crud import set_claim_status
 from tests.e2e.stack_fixtures import (
     flow_run_history,
     flow_run_state,

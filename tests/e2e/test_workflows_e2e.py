@@ -25,8 +25,8 @@ from claimdesk.cli._bootstrap import bootstrap_stack
 from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
 from claimdesk.migrate import upgrade_database
-from claimdesk.review.tasks import resolve_review
 from claimdesk.stack import Stack, prefect_database_for
+from claimdesk.workqueue.resolve import resolve_review
 from models import Claim, ClaimLine, Coverage, Diagnosis, Patient, ReviewTask, User
 from tasks.resume import resume_with_reference
 from tests.e2e.phi_scan import database_text, files_text, find_phi, phi_patterns
@@ -399,8 +399,8 @@ def test_no_patient_data_in_prefect(e2e: tuple[Stack, Engine, Seeded]) -> None:
 
 def _claim_waiting_for_scrub_review(engine: Engine) -> int:
     """A new claim on hold for scrubbing, with its review task (no run yet)."""
+    from claimdesk.claims.moves import set_claim_status
     from claimdesk.review.tasks import ensure_review_task
-    from models.crud import set_claim_status
     from tests.factories import make_claim
 
     with session_scope(engine) as session:

@@ -59,7 +59,7 @@ def make_config() -> Callable[..., PayerConfig]:
         n = next(_payer_numbers)
         data: dict[str, Any] = {
             "payer_id": f"GWTEST{n:05d}",
-            "endpoint": "http://payer.test/core",
+            "endpoint": "https://payer.test/core",
             "sender_id": "CLAIMDESK",
             "receiver_id": f"GWTEST{n:05d}",
             "rate_limit_per_s": 1000.0,

@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from claimdesk.claims.moves import set_claim_status
 from claimdesk.errors import InvalidTransition, ValidationFailed
 from models import AuditEvent, Claim, ClaimLine
-from models.crud import set_claim_status, validated
+from models.crud import validated
 from models.reference import Practice
 from tests.factories import make_claim, make_practice, valid_npi
 

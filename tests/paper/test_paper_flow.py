@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from claimdesk.claims.ledger import check_ledger_identity, claim_balance
+from claimdesk.claims.moves import set_claim_status
 from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import make_document_store
 from claimdesk.migrate import upgrade_database
@@ -17,7 +18,6 @@ from claimdesk.settings import Settings
 from claimdesk.submission.paper import print_paper_claims
 from claimdesk.submission.service import queued_batches
 from models import AuditEvent, Claim, ClaimPayment, Document, DocumentLink, Remittance
-from models.crud import set_claim_status
 from tests.factories import make_claim
 from tests.paper.conftest import TODAY, make_paper_world, make_user, paper_claim
 

@@ -23,8 +23,9 @@ from sqlmodel import Session, col, select
 
 from claimdesk.db import session_scope
 from claimdesk.review.decisions import decision_schema
-from claimdesk.review.tasks import pause_key, resolve_review
+from claimdesk.review.tasks import pause_key
 from claimdesk.workqueue import queue, task_view
+from claimdesk.workqueue.resolve import resolve_review
 from models import ReviewTask, User
 from tests.factories import make_claim
 

@@ -21,6 +21,7 @@ import httpx
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, select
 
+from claimdesk.claims.moves import set_claim_status
 from claimdesk.cli._bootstrap import bootstrap_stack
 from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
@@ -28,7 +29,6 @@ from claimdesk.migrate import upgrade_database
 from claimdesk.settings import Settings
 from claimdesk.stack import Stack, prefect_database_for
 from models import Claim, Coverage, User
-from models.crud import set_claim_status
 from tests.e2e.stack_fixtures import free_ports
 
 

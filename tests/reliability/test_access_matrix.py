@@ -34,7 +34,8 @@ from claimdesk.migrate import upgrade_database
 from claimdesk.reporting import dashboard
 from claimdesk.review import tasks as review_tasks
 from claimdesk.settings import Settings
-from claimdesk.workqueue import queue, saved_views, task_view
+from claimdesk.workqueue import filters as queue_lists
+from claimdesk.workqueue import queue, resolve, saved_views, task_view
 from models import User
 from tests.factories import make_claim
 
@@ -130,9 +131,11 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
             c.engine, username=who, date_from=date(2026, 1, 1), date_to=date(2026, 12, 31)
         ),
     ),
-    "workqueue.queue.list_queue": (
+    "workqueue.filters.list_queue": (
         READERS,
-        lambda c, who: queue.list_queue(c.engine, username=who, filters=queue.QueueFilters()),
+        lambda c, who: queue_lists.list_queue(
+            c.engine, username=who, filters=queue_lists.QueueFilters()
+        ),
     ),
     "workqueue.queue.read_choices": (
         READERS,
@@ -164,18 +167,18 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
             c, lambda s: review_tasks.claim_task(session=s, task_id=c.task(), user=c.user(s, who))
         ),
     ),
-    "review.tasks.record_decision": (
+    "workqueue.resolve.record_decision": (
         WORKERS,
         lambda c, who: _in_session(
             c,
-            lambda s: review_tasks.record_decision(
+            lambda s: resolve.record_decision(
                 session=s, task_id=c.task(), user=c.user(s, who), decision=DECISION
             ),
         ),
     ),
-    "review.tasks.resolve_review": (
+    "workqueue.resolve.resolve_review": (
         WORKERS,
-        lambda c, who: review_tasks.resolve_review(
+        lambda c, who: resolve.resolve_review(
             c.engine, task_id=c.task(), username=who, decision=DECISION, resumer=_no_resume
         ),
     ),
@@ -185,7 +188,7 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
             c.engine,
             username=who,
             name=f"v{next(_steps)}",
-            filters=queue.QueueFilters(),
+            filters=queue_lists.QueueFilters(),
             shared=False,
         ),
     ),
@@ -224,9 +227,9 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
             content_type="text/plain",
         ),
     ),
-    "workqueue.task_view.submit_decision": (
+    "workqueue.resolve.submit_decision": (
         WORKERS,
-        lambda c, who: task_view.submit_decision(
+        lambda c, who: resolve.submit_decision(
             c.engine, username=who, task_id=c.task(), decision=DECISION, resumer=_no_resume
         ),
     ),
@@ -239,7 +242,7 @@ NOT_GATES = {
     "access.auth.authenticate": "signs in: checks the password, not a role",
     "access.auth.load_active_user": "loads the caller for the gates above",
     "access.auth.record_logout": "records the caller's own sign-out",
-    "review.tasks.get_user": "loads a user by name",
+    "workqueue.resolve.get_user": "loads a user by name",
     "workqueue.saved_views.delete_view": "owner-only (checked in test_delete_view_is_owner_only)",
 }
 
@@ -330,13 +333,13 @@ def test_role_matrix(ctx: Ctx, function: str, who: str) -> None:
 def test_specialist_cannot_resolve_a_task_claimed_by_someone_else(ctx: Ctx) -> None:
     task_id = ctx.task(claimed_by="ann")
     with pytest.raises(ReviewConflict, match="claimed by someone else"):
-        review_tasks.resolve_review(
+        resolve.resolve_review(
             ctx.engine, task_id=task_id, username="bo", decision=DECISION, resumer=_no_resume
         )
     with pytest.raises(PermissionDenied):
         queue.unclaim(ctx.engine, username="bo", task_id=task_id)
     # A lead may (it is the lead's job to unblock); the task is then resolved once.
-    outcome = review_tasks.resolve_review(
+    outcome = resolve.resolve_review(
         ctx.engine, task_id=task_id, username="lead", decision=DECISION, resumer=_no_resume
     )
     assert outcome.decision_id > 0
@@ -347,7 +350,7 @@ def test_delete_view_is_owner_only(ctx: Ctx) -> None:
         ctx.engine,
         username="ann",
         name="mine",
-        filters=queue.QueueFilters(),
+        filters=queue_lists.QueueFilters(),
         shared=True,
     )
     for other in ("bo", "lead", "manager", "admin", "auditor"):
@@ -359,6 +362,6 @@ def test_delete_view_is_owner_only(ctx: Ctx) -> None:
 def test_policy_table_reads_like_the_brief() -> None:
     """The policy the matrix enforces (independent of ``ROLE_ACTIONS``): spot checks."""
     writes = [f for f, (roles, _) in POLICY.items() if "auditor" not in roles]
-    assert "review.tasks.resolve_review" in writes and "workqueue.queue.reassign" in writes
+    assert "workqueue.resolve.resolve_review" in writes and "workqueue.queue.reassign" in writes
     assert "specialist" not in POLICY["workqueue.queue.reassign"][0]
     assert POLICY["access.auth.create_user"][0] == {"admin"}

@@ -19,7 +19,8 @@ from streamlit.testing.v1 import AppTest
 
 from claimdesk.db import make_engine, session_scope
 from claimdesk.errors import ValidationFailed
-from claimdesk.review.tasks import ensure_review_task, record_decision, resolve_review
+from claimdesk.review.tasks import ensure_review_task
+from claimdesk.workqueue.resolve import record_decision, resolve_review
 from models import ReviewDecision, ReviewTask, User, verify_audit_chain
 from tests.factories import make_claim
 from tests.ui.seed import UI_DIR, signed_in

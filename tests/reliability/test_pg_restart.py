@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 
 from claimdesk.db import make_engine, session_scope
 from claimdesk.migrate import upgrade_database
-from claimdesk.review.tasks import reconcile_resumes
 from claimdesk.settings import Settings
+from claimdesk.workqueue.resolve import reconcile_resumes
 from models import AuditEvent, append_audit_event, verify_audit_chain
 from tests.reliability.pg_cluster import ThrowawayCluster, pg_bin
 from tests.reliability.specialists import RecordingResumer, Tally, check_exactly_once, seed_tasks

@@ -32,6 +32,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from claimdesk.claims.ledger import check_all_ledger_identities
+from claimdesk.claims.moves import set_claim_status
 from claimdesk.claims.status import ClaimStatus
 from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
@@ -53,7 +54,6 @@ from models import (
     StatusCheck,
     User,
 )
-from models.crud import set_claim_status
 from tests.workflows.test_pipeline_services import SETTLED, World
 
 pytestmark = pytest.mark.slow

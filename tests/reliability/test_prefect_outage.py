@@ -24,8 +24,8 @@ from sqlmodel import Session, select
 from claimdesk.cli._bootstrap import bootstrap_stack
 from claimdesk.db import make_engine, session_scope
 from claimdesk.migrate import upgrade_database
-from claimdesk.review.tasks import ResolveOutcome, resolve_review
 from claimdesk.stack import Stack
+from claimdesk.workqueue.resolve import ResolveOutcome, resolve_review
 from models import AuditEvent, Claim, ReviewDecision, ReviewTask, User
 from tasks.resume import resume_with_reference
 from tests.e2e.stack_fixtures import (

@@ -305,8 +305,8 @@ class TestExceptions:
     def test_unmatched_claim_matched_by_hand_is_posted_by_the_decision(
         self, session: Session
     ) -> None:
-        from claimdesk.review.tasks import record_decision
         from claimdesk.workqueue.appliers import apply_recorded_decision
+        from claimdesk.workqueue.resolve import record_decision
         from models import User
 
         payer = make_payer(session)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from claimdesk.cli.main import app
 from claimdesk.db import make_engine, session_scope
-from claimdesk.denials.service import write_off_denial
+from claimdesk.denials.decisions import write_off_denial
 from claimdesk.migrate import upgrade_database
 from claimdesk.remittance.posting import post_remittance
 from claimdesk.reporting.kpis import compute_kpis

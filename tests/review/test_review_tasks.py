@@ -16,10 +16,9 @@ from claimdesk.review.tasks import (
     mark_decision_applied,
     pause_key,
     read_recorded_decision,
-    reconcile_resumes,
-    resolve_review,
 )
 from claimdesk.settings import Settings
+from claimdesk.workqueue.resolve import reconcile_resumes, resolve_review
 from models import AuditEvent, ReviewDecision, ReviewTask, User
 from tests.factories import make_claim
 

@@ -12,7 +12,7 @@ from claimdesk.payer_sim._x12 import Outbound
 from claimdesk.payer_sim.config import PayerConfig
 from claimdesk.payer_sim.emit_277 import StatusAnswer as SimAnswer
 from claimdesk.payer_sim.emit_277 import emit_277
-from claimdesk.payer_sim.inbound import StatusQuestion
+from claimdesk.payer_sim.inquiries import StatusQuestion
 from claimdesk.status_polling.service import (
     PENDING_REVIEW_DAYS,
     REMITTANCE_WAIT_DAYS,

@@ -12,7 +12,7 @@ from claimdesk.documents import LocalDocumentStore
 from claimdesk.errors import ValidationFailed
 from claimdesk.gateway.client import SubmissionReceipt
 from claimdesk.gateway.errors import PayerUnavailable
-from claimdesk.gateway.outbox import ControlNumbers, build_submission, send_submission
+from claimdesk.submission.outbox import ControlNumbers, build_submission, send_submission
 from models import Claim, Submission, SubmissionClaim
 from tests.gateway.x12_samples import interchange
 

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.gateway.client import CoreClient
 from claimdesk.gateway.errors import PayerUnavailable
-from claimdesk.gateway.outbox import ControlNumbers, build_submission, send_submission
+from claimdesk.submission.outbox import ControlNumbers, build_submission, send_submission
 from models import Claim, Submission
 from tests.gateway.sim_helpers import ACME, admin, set_faults
 from tests.payer_sim.builders import make_837, make_claim

@@ -16,8 +16,9 @@ from sqlmodel import Session, select
 from claimdesk.db import make_engine
 from claimdesk.errors import PermissionDenied, ReviewConflict
 from claimdesk.settings import Settings
-from claimdesk.workqueue import queue, saved_views, task_view
-from claimdesk.workqueue.queue import QueueFilters
+from claimdesk.workqueue import filters as queue_lists
+from claimdesk.workqueue import queue, resolve, saved_views, task_view
+from claimdesk.workqueue.filters import QueueFilters
 from tasks.resume import resume_unavailable
 from tests.conftest import DB_BACKENDS
 from tests.ui.seed import seed_app_database
@@ -45,7 +46,7 @@ def test_keyset_pages_cover_every_task_once_in_priority_order(seeded: Any) -> No
     seen: list[int] = []
     cursor = None
     while True:
-        page = queue.list_queue(
+        page = queue_lists.list_queue(
             engine, username="spec1", filters=QueueFilters(), cursor=cursor, limit=4
         )
         seen += [r.task_id for r in page.rows]
@@ -58,8 +59,10 @@ def test_keyset_pages_cover_every_task_once_in_priority_order(seeded: Any) -> No
 
 def test_due_sort_pages_follow_the_deadline(seeded: Any) -> None:
     engine, data = seeded
-    first = queue.list_queue(engine, username="spec1", filters=QueueFilters(sort="due"), limit=4)
-    rest = queue.list_queue(
+    first = queue_lists.list_queue(
+        engine, username="spec1", filters=QueueFilters(sort="due"), limit=4
+    )
+    rest = queue_lists.list_queue(
         engine, username="spec1", filters=QueueFilters(sort="due"), cursor=first.next_cursor
     )
     assert [r.task_id for r in first.rows + rest.rows] == data["task_ids"]
@@ -73,7 +76,7 @@ def test_filters_round_trip_through_url_params() -> None:
 
 def test_list_masks_member_ids(seeded: Any) -> None:
     engine, _ = seeded
-    row = queue.list_queue(engine, username="spec1", filters=QueueFilters()).rows[0]
+    row = queue_lists.list_queue(engine, username="spec1", filters=QueueFilters()).rows[0]
     assert row.member_id.startswith("••") and row.member_id[-4:].isdigit()
 
 
@@ -141,7 +144,7 @@ def test_decision_without_a_waiting_flow_is_recorded_and_applied(seeded: Any) ->
     engine, _ = seeded
     task_id = queue.take_next_task(engine, username="spec1")
     assert task_id is not None
-    outcome = task_view.submit_decision(
+    outcome = resolve.submit_decision(
         engine,
         username="spec1",
         task_id=task_id,
@@ -153,7 +156,7 @@ def test_decision_without_a_waiting_flow_is_recorded_and_applied(seeded: Any) ->
     assert view.task.status == "resolved" and view.claim is not None
     assert view.claim.status == "queued"
     with pytest.raises(ReviewConflict):
-        task_view.submit_decision(
+        resolve.submit_decision(
             engine,
             username="spec2",
             task_id=task_id,

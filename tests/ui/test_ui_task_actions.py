@@ -7,7 +7,7 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 from claimdesk.db import make_engine
-from claimdesk.workqueue import queue, task_view
+from claimdesk.workqueue import queue, resolve
 from tasks.resume import resume_unavailable
 from tests.ui.seed import UI_DIR, signed_in
 
@@ -30,7 +30,7 @@ def test_decision_on_a_task_resolved_meanwhile_is_a_clear_warning(
     at.selectbox(key=f"decision.{task_id}.action").select("override")
     at.text_area(key=f"decision.{task_id}.reason").input("codes confirmed")
     engine = make_engine(app_env)
-    task_view.submit_decision(  # someone else, while spec1 was typing
+    resolve.submit_decision(  # someone else, while spec1 was typing
         engine,
         username="spec2",
         task_id=task_id,

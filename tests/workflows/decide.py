@@ -9,8 +9,8 @@ from sqlmodel import Session
 
 from claimdesk.claims.cob import next_coverage
 from claimdesk.db import session_scope
-from claimdesk.denials.appeals import store_document
 from claimdesk.documents import DocumentStore
+from claimdesk.stored_documents import store_document
 from models import Claim, ReviewTask
 
 # Denials the payer overturns when the records come with the appeal (the simulator's rule).

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from claimdesk.claims.ledger import check_all_ledger_identities
+from claimdesk.claims.moves import set_claim_status
 from claimdesk.clock import now, today
 from claimdesk.db import make_engine, session_scope
 from claimdesk.demo.generate import generate_demo_practice
@@ -40,7 +41,6 @@ from claimdesk.remittance.retrieval import (
     retrieve_remittances,
     sender_payer_id,
 )
-from claimdesk.review.tasks import resolve_review
 from claimdesk.settings import Settings
 from claimdesk.status_polling.service import claims_due, poll_claims
 from claimdesk.submission.acknowledgements import retrieve_acknowledgements
@@ -52,6 +52,7 @@ from claimdesk.submission.service import (
     unsent_submissions,
 )
 from claimdesk.workqueue.appliers import apply_recorded_decision
+from claimdesk.workqueue.resolve import resolve_review
 from models import (
     Appeal,
     Claim,
@@ -65,7 +66,6 @@ from models import (
     StatusCheck,
     User,
 )
-from models.crud import set_claim_status
 from tests.workflows.decide import decide
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from claimdesk.workqueue.queue import Cursor
+from claimdesk.workqueue.filters import Cursor
 
 
 def current(key: str, filters_signature: str) -> tuple[Cursor | None, int]:

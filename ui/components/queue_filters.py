@@ -10,7 +10,8 @@ from decimal import Decimal
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
-from claimdesk.workqueue.queue import DUE_WINDOWS, STATUSES, Choices, QueueFilters
+from claimdesk.workqueue.filters import DUE_WINDOWS, STATUSES, QueueFilters
+from claimdesk.workqueue.queue import Choices
 
 PREFIX = "queue_filters."
 _FILTER_PARAMS = ("kind", "payer", "status", "assignee", "due", "min", "max", "sort")

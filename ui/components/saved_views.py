@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from claimdesk.errors import ClaimdeskError
 from claimdesk.workqueue import saved_views
-from claimdesk.workqueue.queue import QueueFilters
+from claimdesk.workqueue.filters import QueueFilters
 from ui.components.queue_filters import PREFIX, set_url_filters
 
 

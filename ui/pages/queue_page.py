@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
+from claimdesk.workqueue import filters as queue_lists
 from claimdesk.workqueue import queue
 from ui.components import auth, pager, queue_filters, saved_views
 from ui.deps import get_engine
@@ -36,7 +37,7 @@ filters = queue_filters.show(choices, can_work=can_work)
 saved_views.show(engine, username=user.username, filters=filters)
 cursor, page_number = pager.current("queue", repr(filters))
 try:
-    page = queue.list_queue(engine, username=user.username, filters=filters, cursor=cursor)
+    page = queue_lists.list_queue(engine, username=user.username, filters=filters, cursor=cursor)
 except ClaimdeskError as exc:
     st.error(str(exc))
     st.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
+from claimdesk.workqueue import filters as queue_lists
 from claimdesk.workqueue import queue
 from ui.components import auth, pager, queue_filters
 from ui.deps import get_engine
@@ -16,7 +17,7 @@ choices = queue.read_choices(engine, username=user.username)
 filters = queue_filters.show(choices, can_work=False)
 cursor, page_number = pager.current("reassign", repr(filters))
 try:
-    page = queue.list_queue(engine, username=user.username, filters=filters, cursor=cursor)
+    page = queue_lists.list_queue(engine, username=user.username, filters=filters, cursor=cursor)
 except ClaimdeskError as exc:
     st.error(str(exc))
     st.stop()

@@ -6,7 +6,7 @@ import streamlit as st
 
 from claimdesk.errors import ClaimdeskError, ReviewConflict
 from claimdesk.reporting import flow_runs
-from claimdesk.workqueue import queue, task_view
+from claimdesk.workqueue import queue, resolve, task_view
 from ui.components import auth, decision_form
 from ui.deps import get_document_store, get_engine, get_resumer, get_settings
 from ui.navigation import QUEUE
@@ -222,14 +222,14 @@ with tabs[5]:
         st.session_state["task.form_shown"] = task_id
         decision = decision_form.show(task.decision_schema, key=f"decision.{task_id}")
         if decision is not None:
-            problems = task_view.check_decision(task.kind, decision)
+            problems = resolve.check_decision(task.kind, decision)
             if problems:
                 st.error(
                     "The decision is not complete:\n\n" + "\n".join(f"- {p}" for p in problems)
                 )
             else:
                 try:
-                    outcome = task_view.submit_decision(
+                    outcome = resolve.submit_decision(
                         engine,
                         username=user.username,
                         task_id=task_id,

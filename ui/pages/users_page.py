@@ -1,4 +1,4 @@
-"""Admins: who can sign in, with which role."""
+"""Admins: who can sign in, with which role; locks, second factors and SSO identities."""
 
 from __future__ import annotations
 
@@ -6,21 +6,112 @@ from dataclasses import asdict
 
 import streamlit as st
 
+from claimdesk.access import accounts as account_admin
 from claimdesk.access import auth as accounts
 from claimdesk.errors import ClaimdeskError
 from models.users import ROLES
 from ui.components import auth
 from ui.deps import get_engine
 
+CHANGE_LABELS = {
+    "disable": "Disable",
+    "enable": "Enable",
+    "role": "Change role",
+    "password": "Reset password",
+    "unlock": "Unlock sign-in",
+    "reset_totp": "Reset second factor",
+}
+
 user = auth.page_user("user.manage")
 engine = get_engine()
 st.title("Users")
 try:
-    users = accounts.list_users(engine, username=user.username)
+    view = account_admin.read_accounts(engine, username=user.username)
 except ClaimdeskError as exc:
     st.error(str(exc))
     st.stop()
-st.dataframe([asdict(u) for u in users], hide_index=True)
+st.dataframe([asdict(u) for u in view.users], hide_index=True)
+names = [u.username for u in view.users]
+
+with st.form("users.change", clear_on_submit=True):
+    st.subheader("Change an account")
+    cols = st.columns(3)
+    target = cols[0].selectbox("User", names)
+    change = cols[1].selectbox(
+        "Change",
+        ("disable", "enable", "role", "password", "unlock", "reset_totp"),
+        format_func=CHANGE_LABELS.get,
+    )
+    new_role = cols[2].selectbox("New role (for a role change)", ROLES)
+    new_password = st.text_input("New password (for a password reset)", type="password")
+    if st.form_submit_button("Apply"):
+        try:
+            done = account_admin.manage_account(
+                engine,
+                username=user.username,
+                target=target or "",
+                change=change,
+                role=new_role,
+                password=new_password,
+            )
+        except ClaimdeskError as exc:
+            st.error(str(exc))
+        else:
+            st.success(done)
+
+st.subheader("Sign-in locks")
+if not view.locks:
+    st.caption("No account or address is locked.")
+for lock in view.locks:
+    cols = st.columns([3, 2, 1])
+    cols[0].write(f"{lock.scope} **{lock.key}**: {lock.failures} failures")
+    cols[1].write(f"until {lock.locked_until:%Y-%m-%d %H:%M} UTC")
+    if cols[2].button("Unlock", key=f"users.unlock.{lock.scope}.{lock.key}"):
+        try:
+            done = account_admin.manage_account(
+                engine,
+                username=user.username,
+                target=lock.key,
+                change="unlock" if lock.scope == "account" else "unlock_address",
+            )
+        except ClaimdeskError as exc:
+            st.error(str(exc))
+        else:
+            st.success(done)
+
+st.subheader("Single sign-on identities")
+st.caption(
+    "An identity signs in by its provider's issuer and subject only. Link a waiting one "
+    "after checking with the person that it is theirs; the email is what the provider said."
+)
+if view.identities:
+    st.dataframe([asdict(i) for i in view.identities], hide_index=True)
+    with st.form("users.link"):
+        cols = st.columns(2)
+        identity_id = cols[0].selectbox(
+            "Identity",
+            [i.id for i in view.identities],
+            format_func=lambda i: next(
+                f"{r.id}: {r.email or r.subject} ({r.username or 'waiting'})"
+                for r in view.identities
+                if r.id == i
+            ),
+        )
+        link_to = cols[1].selectbox("Link to", ["(unlink)", *names])
+        if st.form_submit_button("Save link"):
+            try:
+                done = account_admin.manage_identity(
+                    engine,
+                    username=user.username,
+                    identity_id=int(identity_id or 0),
+                    target=None if link_to == "(unlink)" else link_to,
+                )
+            except ClaimdeskError as exc:
+                st.error(str(exc))
+            else:
+                st.success(done)
+else:
+    st.caption("No single sign-on identity has signed in yet.")
 with st.form("users.add", clear_on_submit=True):
     st.subheader("Add a user")
     cols = st.columns(3)

@@ -1,0 +1,224 @@
+"""Resolving a review task: record the decision, then resume the flow run waiting on it.
+
+``resolve_review`` records the decision and its audit event in one transaction
+in claimdesk's database, *then* resumes the flow run with the decision's id.
+If Prefect cannot be reached the decision is kept and ``reconcile_resumes``
+resumes the run later; a decision is never lost and never applied twice
+(the flow marks it applied in the same transaction as its effects).
+
+Who may resolve a kind and what its decision must satisfy are the kind's row in
+``claimdesk.workqueue.kinds``, checked here for every caller (app, CLI, tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from claimdesk.access import permissions
+from claimdesk.access.auth import load_active_user
+from claimdesk.access.duties import require_separation
+from claimdesk.access.permissions import require
+from claimdesk.db import session_scope
+from claimdesk.errors import NotFound, ReviewConflict, ValidationFailed
+from claimdesk.review.status import OPEN_STATUSES, RESOLVED
+from claimdesk.review.tasks import status_guard
+from claimdesk.workqueue.appliers import apply_recorded_decision
+from claimdesk.workqueue.kinds import kinds_for_role, review_kind
+from models import ReviewDecision, ReviewTask, User, append_audit_event
+from models.types import utcnow
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.exec(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def record_decision(
+    *, session: Session, task_id: int, user: User, decision: dict[str, Any]
+) -> ReviewDecision:
+    """Validate and store a decision and close the task, in the caller's transaction."""
+    require(user, "task.resolve", session=session)
+    task = session.get(ReviewTask, task_id, populate_existing=True)
+    if task is None:
+        raise NotFound(f"no review task {task_id}")
+    kind = review_kind(task.kind)
+    if user.role not in kind.resolvers:
+        permissions.deny(
+            user,
+            "task.resolve",
+            f"{task.kind!r} tasks are resolved by {', '.join(sorted(kind.resolvers))}, "
+            f"not by role {user.role!r}.",
+            session=session,
+            details={"task_id": task_id, "kind": task.kind},
+        )
+    require_separation(session, task, user)
+    if task.status not in OPEN_STATUSES:
+        raise ReviewConflict(f"task {task_id} was already {task.status}; nothing was changed.")
+    if task.status == "claimed" and task.assignee_id != user.id and user.role != "lead":
+        raise ReviewConflict(
+            f"task {task_id} is claimed by someone else; ask a lead to reassign it."
+        )
+    try:
+        parsed = kind.decision.model_validate(decision)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "decision"
+        raise ValidationFailed(f"decision.{field}: {first['msg']}", field=field) from None
+    if kind.check is not None:
+        kind.check(session, task, parsed)
+    row = ReviewDecision(
+        review_task_id=task_id, decided_by_id=user.id or 0, decision=parsed.model_dump(mode="json")
+    )
+    session.add(row)
+    session.flush()
+    # Conditional on the version we read: a concurrent resolver makes this match nothing.
+    result = session.execute(
+        update(ReviewTask)
+        .where(
+            col(ReviewTask.id) == task_id,
+            col(ReviewTask.version) == task.version,
+            status_guard(RESOLVED),
+        )
+        .values(
+            status=RESOLVED,
+            decision_id=row.id,
+            resolved_at=utcnow(),
+            assignee_id=task.assignee_id or user.id,
+            version=task.version + 1,
+            updated_at=utcnow(),
+        )
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ReviewConflict(f"task {task_id} was resolved by someone else meanwhile.")
+    append_audit_event(
+        session,
+        actor=user.username,
+        action="task.resolved",
+        entity_type="review_task",
+        entity_id=task_id,
+        claim_id=task.claim_id,
+        details={"decision_id": row.id, "action": getattr(parsed, "action", None)},
+    )
+    return row
+
+
+Resumer = Callable[[str, int], None]
+"""Resumes flow run ``flow_run_id`` with decision ``decision_id``; raises when it cannot."""
+
+
+@dataclass(frozen=True)
+class ResolveOutcome:
+    task_id: int
+    decision_id: int
+    resumed: bool
+    message: str
+
+
+def resolve_review(
+    engine: Engine, *, task_id: int, username: str, decision: dict[str, Any], resumer: Resumer
+) -> ResolveOutcome:
+    """Record the decision (committed), then resume the flow run with its reference."""
+    with session_scope(engine) as session:
+        user = get_user(session, username)
+        row = record_decision(session=session, task_id=task_id, user=user, decision=decision)
+        task = session.get(ReviewTask, task_id, populate_existing=True)
+        assert task is not None and row.id is not None
+        flow_run_id, decision_id = task.flow_run_id, row.id
+    return _try_resume(engine, task_id, flow_run_id, decision_id, resumer)
+
+
+def _try_resume(
+    engine: Engine, task_id: int, flow_run_id: str | None, decision_id: int, resumer: Resumer
+) -> ResolveOutcome:
+    if flow_run_id is None:
+        return ResolveOutcome(task_id, decision_id, False, "decision recorded; no flow run waits")
+    try:
+        resumer(flow_run_id, decision_id)
+    except Exception as exc:  # Prefect down or the run not paused: the reconciler takes over
+        return ResolveOutcome(
+            task_id,
+            decision_id,
+            False,
+            f"decision recorded; resume deferred ({type(exc).__name__})",
+        )
+    with session_scope(engine) as session:
+        session.execute(
+            update(ReviewDecision)
+            .where(col(ReviewDecision.id) == decision_id)
+            .values(resumed_at=utcnow())
+        )
+    return ResolveOutcome(task_id, decision_id, True, "decision recorded; flow run resumed")
+
+
+def decisions_awaiting_resume(session: Session) -> list[tuple[int, str | None, int]]:
+    rows = session.exec(
+        select(ReviewTask.id, ReviewTask.flow_run_id, ReviewDecision.id)
+        .join(ReviewDecision, col(ReviewDecision.id) == col(ReviewTask.decision_id))
+        .where(col(ReviewDecision.resumed_at).is_(None), col(ReviewDecision.applied_at).is_(None))
+    ).all()
+    return [(t or 0, f, d or 0) for t, f, d in rows]
+
+
+def reconcile_resumes(engine: Engine, resumer: Resumer) -> list[ResolveOutcome]:
+    """Resume every run whose decision was recorded but not yet delivered."""
+    with session_scope(engine) as session:
+        pending = decisions_awaiting_resume(session)
+    return [_try_resume(engine, t, f, d, resumer) for t, f, d in pending]
+
+
+def check_decision(kind: str, decision: dict[str, Any]) -> list[str]:
+    """Problems with a decision before it is submitted ('field: message'); empty when valid."""
+    try:
+        review_kind(kind).decision.model_validate(decision)
+    except KeyError:
+        return [f"no decision form exists for {kind!r} tasks yet"]
+    except ValidationError as exc:
+        return [
+            f"{'.'.join(str(p) for p in err['loc']) or 'decision'}: {err['msg']}"
+            for err in exc.errors()
+        ]
+    return []
+
+
+def submit_decision(
+    engine: Engine, *, username: str, task_id: int, decision: dict[str, Any], resumer: Resumer
+) -> ResolveOutcome:
+    """Record the decision and resume the waiting flow run (or defer the resume).
+
+    A task no flow run waits for (created by hand or by a finished run) has nobody
+    to apply its decision, so it is applied here, in the same way the flow would.
+    """
+    with session_scope(engine) as session:
+        user = load_active_user(session, username)
+        task = session.get(ReviewTask, task_id)
+        if task is None:
+            raise NotFound(f"no review task {task_id}")
+        if task.kind not in kinds_for_role(user.role):
+            permissions.deny(
+                user,
+                "task.resolve",
+                f"{task.kind!r} tasks are not in role {user.role!r}'s queues",
+                session=session,
+                details={"task_id": task_id, "kind": task.kind},
+            )
+    outcome = resolve_review(
+        engine, task_id=task_id, username=username, decision=decision, resumer=resumer
+    )
+    if outcome.message.endswith("no flow run waits"):
+        with session_scope(engine) as session:
+            applied = apply_recorded_decision(
+                session=session, task_id=task_id, decision_id=outcome.decision_id
+            )
+        return ResolveOutcome(
+            task_id, outcome.decision_id, False, f"decision recorded and applied ({applied})"
+        )
+    return outcome
