@@ -15,6 +15,7 @@ from claimdesk.denials.workflow import (
 )
 from claimdesk.settings import get_settings
 from claimdesk.workqueue.sweep import sweep_review_deadlines
+from models.audit import seal_and_checkpoint
 from tasks._db import engine
 from tasks._safety import phi_safe
 
@@ -28,6 +29,9 @@ def sweep_deadlines() -> dict[str, Any]:
         run = sweep_review_deadlines(session, today=day)
         unsent = appeals_waiting_to_send(session)
         reopened = denials_without_a_review(session)
+    # Appends are unchained on the request path; the sweep chains them in order and
+    # writes a signed checkpoint outside the database every N events.
+    sealed = seal_and_checkpoint(engine(), settings)
     return {
         "today": day.isoformat(),
         "reprioritised": len(run.reprioritised),
@@ -36,4 +40,5 @@ def sweep_deadlines() -> dict[str, Any]:
         "no_lead": run.no_lead,
         "unsent_appeals": unsent,
         "reopened_denials": reopened,
+        "audit_sealed": sealed,
     }

@@ -1,0 +1,3 @@
+"""Intake: the office (practice, providers, payers, fee schedules, users) and its claims,
+from files.
+"""

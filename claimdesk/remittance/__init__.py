@@ -1,0 +1,1 @@
+"""Remittance: 835s picked up or brought in, posted once per set and per claim, and paper EOBs."""

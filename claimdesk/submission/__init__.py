@@ -1,0 +1,1 @@
+"""Submission: batches of scrubbed claims, the outbox, paper claims, and 999/277CA acknowledgements."""

@@ -138,6 +138,112 @@ def test_no_import_circle() -> None:
     assert not cycles, "import circles:\n" + "\n".join(detail)
 
 
+# Who may import whom (docs/architecture.md draws it): a module imports its own layer or
+# lower ones. The most specific entry wins (``claimdesk.claims.status`` is a leaf the
+# models validate with; the rest of ``claimdesk.claims`` stands on the models).
+LAYERS: tuple[frozenset[str], ...] = (
+    frozenset(
+        {
+            "claimdesk",
+            "claimdesk.errors",
+            "claimdesk.settings",
+            "claimdesk.clock",
+            "claimdesk.states",
+            "claimdesk.private_files",
+            "claimdesk.passwords",
+            "claimdesk.pdf_fonts",
+            "claimdesk.claims.status",
+            "claimdesk.x12",
+            "claimdesk.codes",
+        }
+    ),
+    frozenset(
+        {
+            "models",
+            "claimdesk.db",
+            "claimdesk.documents",
+            "claimdesk.migrate",
+            "claimdesk.rules",
+            "claimdesk.paper",
+        }
+    ),
+    frozenset(
+        {
+            "claimdesk.stored_documents",
+            "claimdesk.gateway",
+            "claimdesk.access",
+            "claimdesk.review",
+            "claimdesk.payer_sim",
+            "claimdesk.demo",
+        }
+    ),
+    frozenset({"claimdesk.claims", "claimdesk.intake"}),
+    # The stages of the claim's way: they may use each other (no circle, see above).
+    frozenset(
+        {
+            "claimdesk.eligibility",
+            "claimdesk.submission",
+            "claimdesk.status_polling",
+            "claimdesk.remittance",
+            "claimdesk.denials",
+            "claimdesk.billing",
+        }
+    ),
+    frozenset({"claimdesk.workqueue", "claimdesk.reporting"}),
+    frozenset(
+        {
+            "claimdesk.cli",
+            "claimdesk.stack",
+            "claimdesk.stack_procs",
+            "claimdesk.stack_guard",
+            "tasks",
+            "flows",
+            "ui",
+        }
+    ),
+)
+
+
+def _layer(module: str) -> int | None:
+    best: tuple[int, int] | None = None
+    for number, layer in enumerate(LAYERS):
+        for entry in layer:
+            if module == entry or module.startswith(entry + "."):
+                depth = entry.count(".") + (entry != "claimdesk")
+                if best is None or depth > best[0]:
+                    best = (depth, number)
+    return best[1] if best else None
+
+
+def test_every_module_has_a_layer() -> None:
+    missing = [name for name, _ in _modules() if _layer(name) is None]
+    assert not missing, f"add to LAYERS (and docs/architecture.md): {missing}"
+
+
+def test_no_module_imports_a_higher_layer() -> None:
+    graph = _graph()
+    upward = [
+        f"{a} (layer {_layer(a)}) imports {b} (layer {_layer(b)}) at line {line}"
+        for a, targets in graph.items()
+        for b, line in targets.items()
+        if (_layer(a) or 0) < (_layer(b) or 0)
+    ]
+    assert not upward, "\n".join(upward)
+
+
+def test_the_stage_packages_form_no_circle() -> None:
+    """Stages may use each other, but never both ways round (package level)."""
+    stages = LAYERS[4]
+    graph: dict[str, dict[str, int]] = {stage: {} for stage in stages}
+    for a, targets in _graph().items():
+        for b, line in targets.items():
+            pa = next((s for s in stages if a.startswith(s + ".") or a == s), None)
+            pb = next((s for s in stages if b.startswith(s + ".") or b == s), None)
+            if pa and pb and pa != pb:
+                graph[pa].setdefault(pb, line)
+    assert not _cycles(graph), f"stage packages import each other both ways: {_cycles(graph)}"
+
+
 def test_claimdesk_core_imports_neither_prefect_nor_streamlit() -> None:
     offenders = [
         f"{path.relative_to(ROOT)}:{line} imports {target}"
