@@ -1,1 +1,1 @@
-"""Submission: batches of scrubbed claims, the outbox, paper claims, and 999/277CA acknowledgements."""
+"""Submission: batches of scrubbed claims, the outbox, paper claims, 999/277CA acknowledgements."""

@@ -1,1 +1,1 @@
-"""The work queue: the table of review kinds, lists, next task, the task page, resolving and applying."""
+"""The work queue: the table of review kinds, lists, next task, the task page, resolve, apply."""
