@@ -10,8 +10,7 @@ from decimal import Decimal
 from fpdf import FPDF
 from pydantic import BaseModel, ConfigDict
 
-# fpdf2's built-in fonts cover Latin-1 only; anything else is replaced, never an error.
-_ENCODING = "latin-1"
+from claimdesk.pdf_fonts import prepare_fonts
 
 
 class DeniedCode(BaseModel):
@@ -56,15 +55,16 @@ class AppealLetterFacts(BaseModel):
     enclosures: tuple[Enclosure, ...] = ()
 
 
-def _text(value: str) -> str:
-    return value.encode(_ENCODING, "replace").decode(_ENCODING)
-
-
 def render_appeal_letter(facts: AppealLetterFacts) -> bytes:
     """The letter as PDF bytes."""
     pdf = FPDF(format="Letter")
+    # The patient's name as written ("Wiśniewski"): a Unicode font when Latin-1 falls short.
+    denial = facts.denial
+    written = (facts.practice_name, facts.payer_name, *facts.payer_address, facts.patient_name)
+    words = (denial.payer_words, denial.plain_english, *(w for _, w in denial.remarks))
+    font = prepare_fonts(pdf, (*written, facts.member_id, *words, facts.argument), styles=("", "B"))
     pdf.set_title(
-        _text(f"Appeal of claim {facts.payer_claim_number or facts.patient_control_number}")
+        font.text(f"Appeal of claim {facts.payer_claim_number or facts.patient_control_number}")
     )
     pdf.set_creator("claimdesk")
     # The letter date, not the wall clock: the same facts give the same bytes.
@@ -73,11 +73,11 @@ def render_appeal_letter(facts: AppealLetterFacts) -> bytes:
     )
     pdf.add_page()
     pdf.set_margins(20, 20, 20)
-    pdf.set_font("Helvetica", size=11)
+    pdf.set_font(font.family, size=11)
 
     def line(text: str = "", *, bold: bool = False, size: int = 11) -> None:
-        pdf.set_font("Helvetica", style="B" if bold else "", size=size)
-        pdf.multi_cell(0, 6, _text(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(font.family, style="B" if bold else "", size=size)
+        pdf.multi_cell(0, 6, font.text(text), new_x="LMARGIN", new_y="NEXT")
 
     line(facts.practice_name, bold=True)
     line(f"NPI {facts.practice_npi}")
@@ -104,7 +104,6 @@ def render_appeal_letter(facts: AppealLetterFacts) -> bytes:
     line(f"Date of the notice: {facts.notice_date:%Y-%m-%d}")
     line()
     line("The denial", bold=True)
-    denial = facts.denial
     line(f"{denial.group}-{denial.carc}: {denial.payer_words}")
     for code, words in denial.remarks:
         line(f"{code}: {words}")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pypdf import PdfReader
 
 from claimdesk.denials.letter import AppealLetterFacts, DeniedCode, Enclosure, render_appeal_letter
+from claimdesk.pdf_fonts import unicode_family
 
 FACTS = AppealLetterFacts(
     letter_date=date(2026, 11, 7),
@@ -53,7 +54,9 @@ def test_render_appeal_letter_carries_claim_denial_argument_and_enclosures() -> 
     assert "CO-50: These are non-covered services" in text
     assert "N130: Consult plan benefit documents." in text
     assert "In plain English: The payer judged the service not medically necessary." in text
-    assert "six weeks of failed therapy ? see the notes" in text  # outside Latin-1: replaced
+    # Beyond Latin-1: drawn as written in a Unicode font, "?" only where none is installed.
+    arrow = "→" if unicode_family() is not None else "?"
+    assert f"six weeks of failed therapy {arrow} see the notes" in text
     assert "1. medical records (document 7)" in text
 
 
