@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from claimdesk.billing.collections import account_balances
 from claimdesk.access.permissions import ServiceIdentity
+from claimdesk.billing.collections import account_balances
 from claimdesk.billing.roles import STATEMENTS_SERVICE, require_billing
 from claimdesk.billing.statement_pdf import (
     StatementFacts,

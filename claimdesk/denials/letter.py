@@ -61,8 +61,8 @@ def render_appeal_letter(facts: AppealLetterFacts) -> bytes:
     # The patient's name as written ("Wiśniewski"): a Unicode font when Latin-1 falls short.
     denial = facts.denial
     written = (facts.practice_name, facts.payer_name, *facts.payer_address, facts.patient_name)
-    words = (denial.payer_words, denial.plain_english, *(w for _, w in denial.remarks))
-    font = prepare_fonts(pdf, (*written, facts.member_id, *words, facts.argument), styles=("", "B"))
+    said = (denial.payer_words, denial.plain_english, *(w for _, w in denial.remarks))
+    font = prepare_fonts(pdf, (*written, facts.member_id, *said, facts.argument), styles=("", "B"))
     pdf.set_title(
         font.text(f"Appeal of claim {facts.payer_claim_number or facts.patient_control_number}")
     )
