@@ -32,11 +32,12 @@ class TaskFailed(RuntimeError):
 
 def _local_logger() -> logging.Logger:
     logger = logging.getLogger("claimdesk.tasks.errors")
-    if not logger.handlers:
+    if not any(getattr(h, "claimdesk_task_log", False) for h in logger.handlers):
         log_dir = private_dir(get_settings().data_dir / "logs")
         # Created 0600 before the handler opens it for appending (which keeps the mode).
         handler = logging.FileHandler(private_file(log_dir / "task-errors.log"))
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        handler.claimdesk_task_log = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
         logger.propagate = False  # never to Prefect's API log handler
     return logger

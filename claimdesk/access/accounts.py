@@ -102,7 +102,9 @@ def apply_change(session: Session, *, target: str, change: AccountChange, actor:
                     f"role: {target!r} is the last active admin; add another admin first",
                     field="role",
                 )
-            _audit(session, actor, "user.role_changed", user, {"from": user.role, "to": change.role})
+            _audit(
+                session, actor, "user.role_changed", user, {"from": user.role, "to": change.role}
+            )
             user.role = change.role
             done = f"now {change.role}"
         case "password":
@@ -151,9 +153,7 @@ def manage_account(
         return apply_change(session, target=target, change=prepared, actor=admin.username)
 
 
-def manage_identity(
-    engine: Engine, *, username: str, identity_id: int, target: str | None
-) -> str:
+def manage_identity(engine: Engine, *, username: str, identity_id: int, target: str | None) -> str:
     """An admin links a single sign-on identity to ``target`` (or unlinks it: None)."""
     with session_scope(engine) as session:
         admin = load_active_user(session, username)

@@ -30,8 +30,6 @@ BILLING_ACTIONS: dict[str, frozenset[str]] = {
 }
 
 
-def require_billing(
-    user: User | Actor, action: str, *, session: Session | None = None
-) -> None:
+def require_billing(user: User | Actor, action: str, *, session: Session | None = None) -> None:
     """Raise ``PermissionDenied`` unless ``user`` (active) may perform billing ``action``."""
     require_in(BILLING_ACTIONS, user, action, session=session)

@@ -128,7 +128,7 @@ def resolve_review(
 ) -> ResolveOutcome:
     """Record the decision (committed), then resume the flow run with its reference."""
     with session_scope(engine) as session:
-        user = get_user(session, username)
+        user = load_active_user(session, username)  # unknown or disabled: refused, audited
         row = record_decision(session=session, task_id=task_id, user=user, decision=decision)
         task = session.get(ReviewTask, task_id, populate_existing=True)
         assert task is not None and row.id is not None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import stat
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -57,18 +59,22 @@ def test_an_existing_loose_database_is_tightened(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def task_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def task_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("CLAIMDESK_DATA_DIR", str(tmp_path))
     get_settings.cache_clear()
+    _drop_task_log_handlers()
+    yield tmp_path / "logs" / "task-errors.log"
+    _drop_task_log_handlers()
+    get_settings.cache_clear()
+
+
+def _drop_task_log_handlers() -> None:
+    """The log's file handler is made once per process; each test gets its own file."""
     logger = logging.getLogger("claimdesk.tasks.errors")
     for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-        handler.close()
-    yield tmp_path / "logs" / "task-errors.log"
-    for handler in list(logger.handlers):
-        logger.removeHandler(handler)
-        handler.close()
-    get_settings.cache_clear()
+        if getattr(handler, "claimdesk_task_log", False):
+            logger.removeHandler(handler)
+            handler.close()
 
 
 def test_the_task_error_log_holds_types_and_lines_never_the_message(task_log: Path) -> None:
@@ -106,9 +112,8 @@ def test_a_claimdesk_error_reaches_prefect_without_its_cause_or_detail(task_log:
     assert str(error) == "payer SIM01: 400 from /core (ref 42)"
     assert error.__cause__ is None and error.__suppress_context__ and error.detail is None
     assert (error.payer_id, error.status_code) == ("SIM01", 400)
-    assert "Testpatient" not in "".join(
-        __import__("traceback").format_exception(type(error), error, error.__traceback__)
-    )
+    printed = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    assert "Testpatient" not in printed  # what Prefect logs of a failed task
     text = task_log.read_text()
     assert "PayerError (payer SIM01: 400 from /core (ref 42))" in text
     assert "caused by builtins.RuntimeError" in text and "Testpatient" not in text
@@ -139,7 +144,7 @@ def _config(endpoint: str, **more: str) -> PayerConfig:
     ["http://payer.example/core", "http://10.0.0.5:8600/core", "ftp://payer.example/x", "https://"],
 )
 def test_a_plain_http_payer_endpoint_is_refused(endpoint: str) -> None:
-    with pytest.raises(ConfigError, match="payer 'ACME1'.*not https"):
+    with pytest.raises(ConfigError, match=r"payer 'ACME1'.*not https"):
         _config(endpoint)
 
 

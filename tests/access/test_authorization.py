@@ -125,7 +125,7 @@ def test_a_service_identity_cannot_resolve_review_tasks(engine: Engine) -> None:
         task = ensure_review_task(
             session=session, kind="scrub", claim_id=claim.id, claim_version=1, step=1
         )
-        with pytest.raises(PermissionDenied, match="may not task.resolve"):
+        with pytest.raises(PermissionDenied, match=r"may not task\.resolve"):
             resolve.record_decision(
                 session=session,
                 task_id=task.id or 0,
@@ -142,16 +142,18 @@ def test_the_scheduled_path_runs_as_a_named_service_and_people_are_still_checked
     store = LocalDocumentStore(tmp_path / "documents")  # type: ignore[operator]
     with session_scope(engine) as session:
         assert run_statement_cycle(session, as_of=date(2026, 12, 1), store=store) == []
-        assert run_statement_cycle(
-            session, as_of=date(2026, 12, 1), store=store, user=STATEMENTS_SERVICE
-        ) == []
+        assert (
+            run_statement_cycle(
+                session, as_of=date(2026, 12, 1), store=store, user=STATEMENTS_SERVICE
+            )
+            == []
+        )
         match_deposits(session, as_of=date(2026, 12, 1), user=_user(session, "sam"))
     for who in ("mo", "aud", "ada"):  # no None-skip: a person is checked for every call
-        with session_scope(engine) as session:
-            with pytest.raises(PermissionDenied):
-                run_statement_cycle(
-                    session, as_of=date(2026, 12, 1), store=store, user=_user(session, who)
-                )
+        with session_scope(engine) as session, pytest.raises(PermissionDenied):
+            run_statement_cycle(
+                session, as_of=date(2026, 12, 1), store=store, user=_user(session, who)
+            )
         with session_scope(engine) as session, pytest.raises(PermissionDenied):
             match_deposits(session, as_of=date(2026, 12, 1), user=_user(session, who))
     assert len(audit_actions(engine, "access.refused")) == 6

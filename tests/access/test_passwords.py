@@ -213,7 +213,13 @@ def test_account_lifecycle_by_an_admin_is_audited(engine: Engine, settings: Sett
         + audit_actions(engine, "user.role_changed")
     ]
     assert sorted(actions) == sorted(
-        ["user.disabled", "user.disabled", "user.enabled", "user.password_reset", "user.role_changed"]
+        [
+            "user.disabled",
+            "user.disabled",
+            "user.enabled",
+            "user.password_reset",
+            "user.role_changed",
+        ]
     )
     with pytest.raises(PermissionDenied):
         accounts.manage_account(engine, username="lou", target="sam", change="disable")

@@ -57,7 +57,9 @@ def test_a_look_alike_email_does_not_sign_in_as_the_user(
 def test_a_verified_email_in_an_allowed_domain_links_once_then_issuer_and_subject_sign_in(
     engine: Engine, settings: Settings
 ) -> None:
-    user = authenticate_oidc(engine, claims=claims("idp-42", "Sam@Clinic.Example"), settings=settings)
+    user = authenticate_oidc(
+        engine, claims=claims("idp-42", "Sam@Clinic.Example"), settings=settings
+    )
     assert user.username == "sam"
     [linked] = audit_actions(engine, "user.identity_linked")
     assert linked.details["issuer"] == ISSUER

@@ -26,7 +26,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import claimdesk
-from claimdesk.access import auth
+from claimdesk.access import accounts, auth
+from claimdesk.access.permissions import service_identity
 from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
@@ -71,10 +72,14 @@ class Ctx:
             return task.id or 0
 
     def user(self, session: Session, username: str) -> User:
+        if username == SERVICE.username:  # the scheduled flows' identity: no user row
+            return SERVICE  # type: ignore[return-value]
         return session.exec(select(User).where(User.username == username)).one()
 
 
 _steps = itertools.count(10)
+# A service identity (what schedules and flows act as) is a row too: refused everywhere here.
+SERVICE = service_identity("statements")
 DECISION = {"action": "override", "reason": "payer confirmed"}
 
 
@@ -119,6 +124,22 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
             new_username=f"new-{who}-{next(_steps)}",
             role="specialist",
             password="long-enough-1",
+        ),
+    ),
+    "access.accounts.read_accounts": (
+        frozenset({"admin"}),
+        lambda c, who: accounts.read_accounts(c.engine, username=who),
+    ),
+    "access.accounts.manage_account": (
+        frozenset({"admin"}),
+        lambda c, who: accounts.manage_account(
+            c.engine, username=who, target="bo", change="enable"
+        ),
+    ),
+    "access.accounts.manage_identity": (
+        frozenset({"admin"}),
+        lambda c, who: accounts.manage_identity(
+            c.engine, username=who, identity_id=999_999, target=None
         ),
     ),
     "reporting.dashboard.read_queue_health": (
@@ -312,7 +333,7 @@ def ctx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ctx]:
     engine.dispose()
 
 
-CASES = [(fn, role) for fn in POLICY for role in (*ROLES, "gone")]
+CASES = [(fn, role) for fn in POLICY for role in (*ROLES, "gone", SERVICE.username)]
 
 
 @pytest.mark.parametrize(("function", "who"), CASES, ids=[f"{f}-{r}" for f, r in CASES])

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from claimdesk.db import make_engine
 from claimdesk.settings import Settings
 from models import Claim, ReviewDecision, ReviewTask
+from tests.ui.browser_sign_in import finish_sign_in
 from tests.ui.seed import PASSWORD, UI_DIR, seed_app_database
 
 pytestmark = pytest.mark.browser
@@ -131,7 +132,7 @@ def _sign_in(browser: Any, url: str, username: str) -> Any:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_text("Signed in as").wait_for()
+    finish_sign_in(page, username)  # admins and managers enter a TOTP code
     return page
 
 

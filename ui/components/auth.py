@@ -141,9 +141,10 @@ def _sign_in_from_cookie(engine: Engine, settings: Settings) -> None:
 
 def _client_address() -> str:
     try:
-        return st.context.ip_address or "unknown"
-    except Exception:  # no request context (AppTest): counted under one address
+        address = st.context.ip_address
+    except Exception:  # no request context: counted under one address
         return "unknown"
+    return address if isinstance(address, str) and address else "unknown"
 
 
 def _login_form(engine: Engine, settings: Settings) -> None:

@@ -35,14 +35,13 @@ names = [u.username for u in view.users]
 
 with st.form("users.change", clear_on_submit=True):
     st.subheader("Change an account")
-    cols = st.columns(3)
-    target = cols[0].selectbox("User", names)
-    change = cols[1].selectbox(
-        "Change",
-        ("disable", "enable", "role", "password", "unlock", "reset_totp"),
-        format_func=CHANGE_LABELS.get,
+    user_col, change_col, role_col = st.columns(3)
+    target = user_col.selectbox("User", names)
+    change: str = (
+        change_col.selectbox("Change", list(CHANGE_LABELS), format_func=lambda c: CHANGE_LABELS[c])
+        or "enable"
     )
-    new_role = cols[2].selectbox("New role (for a role change)", ROLES)
+    new_role = role_col.selectbox("New role (for a role change)", ROLES)
     new_password = st.text_input("New password (for a password reset)", type="password")
     if st.form_submit_button("Apply"):
         try:
@@ -63,10 +62,10 @@ st.subheader("Sign-in locks")
 if not view.locks:
     st.caption("No account or address is locked.")
 for lock in view.locks:
-    cols = st.columns([3, 2, 1])
-    cols[0].write(f"{lock.scope} **{lock.key}**: {lock.failures} failures")
-    cols[1].write(f"until {lock.locked_until:%Y-%m-%d %H:%M} UTC")
-    if cols[2].button("Unlock", key=f"users.unlock.{lock.scope}.{lock.key}"):
+    what_col, until_col, button_col = st.columns([3, 2, 1])
+    what_col.write(f"{lock.scope} **{lock.key}**: {lock.failures} failures")
+    until_col.write(f"until {lock.locked_until:%Y-%m-%d %H:%M} UTC")
+    if button_col.button("Unlock", key=f"users.unlock.{lock.scope}.{lock.key}"):
         try:
             done = account_admin.manage_account(
                 engine,
@@ -87,8 +86,8 @@ st.caption(
 if view.identities:
     st.dataframe([asdict(i) for i in view.identities], hide_index=True)
     with st.form("users.link"):
-        cols = st.columns(2)
-        identity_id = cols[0].selectbox(
+        identity_col, link_col = st.columns(2)
+        identity_id = identity_col.selectbox(
             "Identity",
             [i.id for i in view.identities],
             format_func=lambda i: next(
@@ -97,7 +96,7 @@ if view.identities:
                 if r.id == i
             ),
         )
-        link_to = cols[1].selectbox("Link to", ["(unlink)", *names])
+        link_to = link_col.selectbox("Link to", ["(unlink)", *names])
         if st.form_submit_button("Save link"):
             try:
                 done = account_admin.manage_identity(
