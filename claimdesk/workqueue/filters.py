@@ -24,6 +24,7 @@ from claimdesk.db import session_scope
 from claimdesk.errors import ValidationFailed
 from claimdesk.review.status import OPEN_STATUSES
 from claimdesk.workqueue.kinds import ALL_KINDS, kinds_for_role
+from claimdesk.workqueue.reasons import why_in_queue
 from models import Claim, Coverage, Payer, ReviewTask, User, append_audit_event
 from models.types import utcnow
 
@@ -152,6 +153,8 @@ class QueueRow:
     age: str
     member_id: str  # masked
     assignee: str | None
+    reason: str = ""  # why it is here and what to do, in words (``workqueue.reasons``)
+    due_text: str = "—"  # the due date, or an em dash when there is none
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ def queue_page_query(
             col(Payer.name),
             col(Coverage.member_id),
             col(User.username),
+            col(task.context),
         )
         .select_from(task)
         .outerjoin(Claim, col(Claim.id) == col(task.claim_id))
@@ -279,7 +283,7 @@ def _count(
 
 
 def _row(values: Any, now: datetime) -> QueueRow:
-    (tid, kind, status, priority, due_at, created, pcn, amount, payer, member, assignee) = values
+    tid, kind, status, priority, due_at, created, pcn, amount, payer, member, assignee, ctx = values
     return QueueRow(
         task_id=tid,
         kind=kind,
@@ -292,6 +296,8 @@ def _row(values: Any, now: datetime) -> QueueRow:
         age=format_age(created, now),
         member_id=mask_member_id(member),
         assignee=assignee,
+        reason=why_in_queue(kind, ctx or {}).line(),
+        due_text=due_at.date().isoformat() if due_at else "—",
     )
 
 

@@ -21,6 +21,7 @@ from claimdesk.codes import meanings as codes
 from claimdesk.db import session_scope
 from claimdesk.documents import DocumentStore
 from claimdesk.errors import NotFound, ValidationFailed
+from claimdesk.workqueue.reasons import Reason, why_in_queue
 from models import (
     Adjustment,
     AuditEvent,
@@ -84,6 +85,11 @@ class TaskView:
     flow_run_url: str | None = None
     decision: dict[str, Any] | None = None
     decided_by: str | None = None
+
+    @property
+    def reason(self) -> Reason:
+        """Why the task is here and what to do (shown at the top of the task page)."""
+        return why_in_queue(self.task.kind, self.task.context)
 
 
 def prefect_ui_url(prefect_api_url: str | None) -> str | None:

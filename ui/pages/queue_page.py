@@ -51,9 +51,10 @@ rows = [
         "Task": f"task?task={row.task_id}",
         "Claim": row.claim_number,
         "Payer": row.payer,
-        "Kind": row.kind,
+        "Kind": row.kind.replace("_", " "),
+        "Why · what to do": row.reason,
         "Amount": float(row.amount) if row.amount is not None else None,
-        "Due": row.due_at,
+        "Due": row.due_text,
         "Age": row.age,
         "Member": row.member_id,
         "Priority": row.priority,
@@ -71,7 +72,7 @@ selection = st.dataframe(
     column_config={
         "Task": st.column_config.LinkColumn("Task", display_text=r"task\?task=(\d+)"),
         "Amount": st.column_config.NumberColumn("Amount", format="dollar"),
-        "Due": st.column_config.DatetimeColumn("Due", format="YYYY-MM-DD HH:mm"),
+        "Why · what to do": st.column_config.TextColumn("Why · what to do", width="large"),
     },
 )
 chosen = [page.rows[i].task_id for i in selection.selection.rows] if rows else []

@@ -33,7 +33,9 @@ except ClaimdeskError as exc:
     st.stop()
 
 task, claim = view.task, view.claim
-st.title(f"Task {task_id} · {task.kind}")
+st.title(f"Task {task_id} · {task.kind.replace('_', ' ')}")
+reason = view.reason
+st.info(f"**Why:** {reason.why}  \n**What to do:** {reason.action}")
 due = f"{task.due_at:%Y-%m-%d %H:%M} UTC" if task.due_at else "no deadline"
 flow_link = ""
 if view.flow_run_url and task.flow_run_id:
