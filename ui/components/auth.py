@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -140,11 +141,28 @@ def _sign_in_from_cookie(engine: Engine, settings: Settings) -> None:
 
 
 def _client_address() -> str:
+    """The browser's address for throttling; behind a proxy on this machine, the one it saw.
+
+    Only a proxy on loopback is believed, and only the address it appended (the last in
+    ``X-Forwarded-For``): anything before that came from the client and may be forged.
+    """
     try:
-        address = st.context.ip_address
+        peer = st.context.ip_address
+        forwarded = st.context.headers.get("X-Forwarded-For", "")
     except Exception:  # no request context: counted under one address
         return "unknown"
-    return address if isinstance(address, str) and address else "unknown"
+    if not isinstance(peer, str) or not peer:
+        return "unknown"
+    if isinstance(forwarded, str) and forwarded.strip() and _is_loopback(peer):
+        return forwarded.split(",")[-1].strip() or peer
+    return peer
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def _login_form(engine: Engine, settings: Settings) -> None:
