@@ -13,7 +13,6 @@ from prefect.cache_policies import NO_CACHE
 
 from claimdesk.db import session_scope
 from claimdesk.review.tasks import accept_reference, bind_run, unapplied_tasks
-from claimdesk.workqueue.appliers import apply_recorded_decision
 from tasks._db import engine
 from tasks._safety import phi_safe
 
@@ -45,6 +44,10 @@ def check_decision_reference(task_id: int, decision_id: int, key: str) -> bool:
 @phi_safe
 def apply_decision(task_id: int, decision_id: int) -> str:
     """Apply the decision to the claim (exactly once) and return what happened."""
+    # Imported here: the appliers pull in every stage (PDF letters, forms); a flow run
+    # that only suspends should not pay for them at start.
+    from claimdesk.workqueue.appliers import apply_recorded_decision
+
     with session_scope(engine()) as session:
         return apply_recorded_decision(session=session, task_id=task_id, decision_id=decision_id)
 

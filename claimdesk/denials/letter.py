@@ -7,10 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from fpdf import FPDF
 from pydantic import BaseModel, ConfigDict
-
-from claimdesk.pdf_fonts import prepare_fonts
 
 
 class DeniedCode(BaseModel):
@@ -57,6 +54,12 @@ class AppealLetterFacts(BaseModel):
 
 def render_appeal_letter(facts: AppealLetterFacts) -> bytes:
     """The letter as PDF bytes."""
+    # fpdf (and the font search) load only when a letter is drawn: a flow run that
+    # merely walks a denial should not pay for them at start.
+    from fpdf import FPDF
+
+    from claimdesk.pdf_fonts import prepare_fonts
+
     pdf = FPDF(format="Letter")
     # The patient's name as written ("Wiśniewski"): a Unicode font when Latin-1 falls short.
     denial = facts.denial
