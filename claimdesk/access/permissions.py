@@ -81,7 +81,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "dashboard.view": frozenset({"lead", "manager", "admin", "auditor"}),
     "user.manage": frozenset({"admin"}),
     # Looking past the minimum necessary: a task or patient outside one's own queues,
-    # with a reason (claimdesk.access.necessary); admins manage accounts, not patients.
+    # with a reason (claimdesk.workqueue.necessary); admins manage accounts, not patients.
     "phi.search": frozenset({"specialist", "lead", "manager", "auditor"}),
 }
 

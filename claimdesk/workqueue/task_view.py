@@ -15,12 +15,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from claimdesk.access.auth import load_active_user
-from claimdesk.access.necessary import require_claim_access, require_task_access
 from claimdesk.access.permissions import require
 from claimdesk.codes import meanings as codes
 from claimdesk.db import session_scope
 from claimdesk.documents import DocumentStore
 from claimdesk.errors import NotFound, ValidationFailed
+from claimdesk.workqueue.necessary import require_claim_access, require_task_access
 from claimdesk.workqueue.reasons import Reason, why_in_queue
 from models import (
     Adjustment,
@@ -109,7 +109,7 @@ def read_task_view(
 ) -> TaskView:
     """Everything the task page shows; audited as a view of the claim's PHI.
 
-    A task outside the user's own queues needs a ``reason`` (``claimdesk.access.necessary``).
+    A task outside the user's own queues needs a ``reason`` (``claimdesk.workqueue.necessary``).
     """
     with session_scope(engine) as session:
         user = load_active_user(session, username)
