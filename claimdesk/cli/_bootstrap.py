@@ -17,9 +17,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import select
 
 from claimdesk.db import make_engine, session_scope
-from claimdesk.gateway.factory import payer_limit_name
 from claimdesk.migrate import upgrade_database
-from claimdesk.stack import WORK_POOL, Stack
+from claimdesk.stack import Stack
 from models import Payer, User
 
 # Demo schedules: every deployment with a production schedule runs this often instead
@@ -153,27 +152,13 @@ async def _configure_prefect(stack: Stack, payers: list[tuple[str, int]], schedu
 
 async def _configure(payers: list[tuple[str, int]], schedules: str) -> None:
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import (
-        DeploymentScheduleCreate,
-        GlobalConcurrencyLimitCreate,
-    )
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
     from prefect.client.schemas.schedules import IntervalSchedule
-    from prefect.exceptions import ObjectNotFound
 
+    from claimdesk.cli.prefect_setup import ensure_prefect_setup
+
+    await ensure_prefect_setup(payers)
     async with get_client() as client:
-        for payer_id, limit in payers:
-            name = payer_limit_name(payer_id)
-            try:
-                await client.read_global_concurrency_limit_by_name(name)
-            except ObjectNotFound:
-                await client.create_global_concurrency_limit(
-                    GlobalConcurrencyLimitCreate(name=name, limit=limit)
-                )
-        # The worker serves queues by priority: resumed review runs before batch runs.
-        for queue_name, priority in (("review", 1), ("default", 10)):
-            queue = await client.read_work_queue_by_name(queue_name, work_pool_name=WORK_POOL)
-            await client.update_work_queue(queue.id, priority=priority)
-        await _ensure_zombie_automation()
         if schedules == "production":
             return
         for deployment in await client.read_deployments():
@@ -195,55 +180,3 @@ async def _configure(payers: list[tuple[str, int]], schedules: str) -> None:
                     )
                 ],
             )
-
-
-# A run whose heartbeats (every 30 s, PREFECT_FLOWS_HEARTBEAT_FREQUENCY in the stack's env)
-# stop for this long lost its process (worker or host gone).
-ZOMBIE_AFTER = timedelta(seconds=75)
-ZOMBIE_AUTOMATION = "crash-zombie-flow-runs"
-
-
-async def _ensure_zombie_automation() -> None:
-    """Prefect's "detect zombie flows" automation, once: a run whose heartbeats stop is Crashed.
-
-    That frees its deployment's one-at-a-time slot, so the next scheduled run picks the work
-    up, and the sweep restarts a crashed review or appeal run
-    (docs.prefect.io/v3/advanced/detect-zombie-flows; Prefect Cloud has it built in).
-    """
-    from prefect.automations import Automation
-    from prefect.client.schemas.objects import StateType
-    from prefect.events.actions import ChangeFlowRunState
-    from prefect.events.schemas.automations import EventTrigger, Posture
-    from prefect.events.schemas.events import ResourceSpecification
-
-    try:
-        await Automation.aread(name=ZOMBIE_AUTOMATION)
-        return
-    except ValueError:
-        pass  # not there yet
-    await Automation(
-        name=ZOMBIE_AUTOMATION,
-        trigger=EventTrigger(
-            after={"prefect.flow-run.heartbeat"},
-            expect={
-                "prefect.flow-run.heartbeat",
-                "prefect.flow-run.Completed",
-                "prefect.flow-run.Failed",
-                "prefect.flow-run.Cancelled",
-                "prefect.flow-run.Crashed",
-                "prefect.flow-run.Suspended",
-                "prefect.flow-run.Paused",
-            },
-            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
-            for_each={"prefect.resource.id"},
-            posture=Posture.Proactive,
-            threshold=1,
-            within=ZOMBIE_AFTER,
-        ),
-        actions=[
-            ChangeFlowRunState(
-                state=StateType.CRASHED,
-                message="Flow run marked as crashed: its heartbeats stopped (worker gone).",
-            )
-        ],
-    ).acreate()

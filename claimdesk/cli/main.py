@@ -40,6 +40,7 @@ COMMANDS: dict[str, Lazy] = {
     "appeals": Lazy("appeals_cmd", "app", "Appeals and their outcomes."),
     "claims": Lazy("claims_cmd", "app", "Claims."),
     "run": Lazy("run_cmd", "app", "Run a workflow now (through Prefect)."),
+    "prefect": Lazy("prefect_cmd", "app", "The Prefect server claimdesk runs on."),
     "kpis": Lazy(
         "kpis_cmd",
         "kpis",
