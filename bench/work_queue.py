@@ -342,7 +342,7 @@ def check(bench: Bench, engine: Engine, settings: Settings, tallies: list[Tally]
     for action, expected in (
         ("task.claimed", Counter(won)),
         ("claim.viewed", Counter(won)),
-        ("task.resolved", Counter(resolved)),
+        ("task.resolved", Counter(resolved.keys())),
     ):
         seen = Counter({e: n for (a, e), n in events.items() if a == action})
         extra, missing = seen - expected, expected - seen
