@@ -18,6 +18,10 @@ class PatientBase(AddressMixin):
     first_name: str = Field(min_length=1, max_length=35)
     birth_date: date
     gender: str = Field(default="U", max_length=1)
+    phone: str | None = Field(default=None, max_length=20)
+    # The patient's identifier in the practice's own record system (FHIR Patient.identifier
+    # of type MR): how an import finds the same patient when the account number changed.
+    medical_record_number: str | None = Field(default=None, max_length=40)
 
     @field_validator("gender")
     @classmethod
@@ -28,7 +32,10 @@ class PatientBase(AddressMixin):
 
 
 class Patient(PatientBase, table=True):
-    __table_args__ = (UniqueConstraint("practice_id", "account_number", name="uq_patient_account"),)
+    __table_args__ = (
+        UniqueConstraint("practice_id", "account_number", name="uq_patient_account"),
+        UniqueConstraint("practice_id", "medical_record_number", name="uq_patient_mrn"),
+    )
     id: int | None = Field(default=None, primary_key=True)
 
 
