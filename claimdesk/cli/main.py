@@ -16,6 +16,11 @@ COMMANDS: dict[str, Lazy] = {
     "config": Lazy("config_cmd", "app", "Settings."),
     "db": Lazy("db_cmd", "app", "Application database."),
     "users": Lazy("users_cmd", "app", "User accounts."),
+    "login": Lazy(
+        "login_cmd",
+        "login",
+        "Sign in at the command line (a short-lived token in the data directory).",
+    ),
     "audit": Lazy("audit_cmd", "app", "Audit trail."),
     "demo-data": Lazy(
         "demo_cmd",
