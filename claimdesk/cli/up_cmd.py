@@ -125,8 +125,8 @@ def up(
     if not no_ui:
         users = "sam, lee or max (passwords printed on the first start)" if demo else "a user"
         typer.echo(
-            f"Sign in to the app as {users}; add one with "
-            "`claimdesk users add NAME --role specialist`."
+            f"Sign in to the app as {users}; add one with `claimdesk users add NAME "
+            "--role specialist`, set a forgotten password with `claimdesk users set-password NAME`."
         )
     typer.echo("Ctrl-C stops everything.")
 
