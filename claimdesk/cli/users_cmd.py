@@ -5,15 +5,13 @@ from __future__ import annotations
 import sys
 
 import typer
-from sqlmodel import select
 
 from claimdesk.cli._context import cli_session
-from claimdesk.cli._utilities import exit_with_error
+from claimdesk.cli._utilities import EXIT_BAD_INPUT, exit_with_error, print_json
 from claimdesk.errors import ValidationFailed
-from claimdesk.passwords import hash_password
-from models import User, append_audit_event
-from models.crud import validated
-from models.users import ROLES
+
+# models.users.ROLES (a test keeps them equal), here for the help texts.
+ROLES = ("specialist", "lead", "manager", "auditor", "admin")
 
 app = typer.Typer(help="User accounts.", no_args_is_help=True)
 
@@ -28,6 +26,12 @@ def add(
     ),
 ) -> None:
     """Create a user; the password is prompted for (or read from stdin) and stored hashed."""
+    from sqlmodel import select
+
+    from claimdesk.passwords import hash_password
+    from models import User, append_audit_event
+    from models.crud import validated
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -43,8 +47,8 @@ def add(
                 "password_hash": password_hash,
             },
         )
-    except (ValueError, ValidationFailed) as exc:
-        exit_with_error(exc)
+    except (ValueError, ValidationFailed) as exc:  # a weak password, a bad name or role
+        exit_with_error(exc, EXIT_BAD_INPUT)
     with cli_session() as session:
         if session.exec(select(User.id).where(User.username == username)).first() is not None:
             exit_with_error(f"user {username!r} exists already; pick another name.")
@@ -62,13 +66,29 @@ def add(
 
 
 @app.command("list")
-def list_users() -> None:
+def list_users(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List users and their roles."""
+    from sqlmodel import select
+
+    from models import User
+
     with cli_session() as session:
-        for user in session.exec(select(User).order_by(User.username)).all():
-            typer.echo(
-                f"{user.username:20} {user.role:11} {'active' if user.active else 'disabled'}"
-            )
+        rows = [
+            {
+                "username": user.username,
+                "role": user.role,
+                "display_name": user.display_name,
+                "active": user.active,
+            }
+            for user in session.exec(select(User).order_by(User.username)).all()
+        ]
+    if json_output:
+        print_json(rows)
+        return
+    for row in rows:
+        typer.echo(
+            f"{row['username']:20} {row['role']:11} {'active' if row['active'] else 'disabled'}"
+        )
 
 
 @app.command("set-password")
@@ -79,14 +99,19 @@ def set_password(
     ),
 ) -> None:
     """Set a user's password and enable the account (users from `office import` have none)."""
+    from sqlmodel import select
+
+    from claimdesk.passwords import hash_password
+    from models import User, append_audit_event
+
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         password_hash = hash_password(password)
-    except ValueError as exc:
-        exit_with_error(exc)
+    except ValueError as exc:  # too weak
+        exit_with_error(exc, EXIT_BAD_INPUT)
     with cli_session() as session:
         user = session.exec(select(User).where(User.username == username)).first()
         if user is None:
@@ -164,17 +189,33 @@ def reset_totp(username: str = typer.Argument(..., help="The user's login name."
 
 
 @app.command("identities")
-def identities() -> None:
+def identities(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Single sign-on identities: linked ones and those waiting for an admin."""
     from claimdesk.access.sso import identities as list_identities
 
     with cli_session() as session:
-        for row in list_identities(session):
-            verified = "verified" if row.email_verified else "unverified"
-            typer.echo(
-                f"{row.id:>5}  {row.username or '(waiting)':20} {row.email or '-'} ({verified})  "
-                f"{row.issuer} {row.subject}"
-            )
+        rows = list(list_identities(session))
+    if json_output:
+        print_json(
+            [
+                {
+                    "id": row.id,
+                    "username": row.username,
+                    "email": row.email,
+                    "email_verified": row.email_verified,
+                    "issuer": row.issuer,
+                    "subject": row.subject,
+                }
+                for row in rows
+            ]
+        )
+        return
+    for row in rows:
+        verified = "verified" if row.email_verified else "unverified"
+        typer.echo(
+            f"{row.id:>5}  {row.username or '(waiting)':20} {row.email or '-'} ({verified})  "
+            f"{row.issuer} {row.subject}"
+        )
 
 
 @app.command("link-sso")
@@ -185,8 +226,11 @@ def link_sso(
     username: str = typer.Argument(..., help="The claimdesk user it signs in as."),
 ) -> None:
     """Link a single sign-on identity (issuer + subject) to a user; audited."""
+    from sqlmodel import select
+
     from claimdesk.access.sso import link_identity
     from claimdesk.errors import ClaimdeskError
+    from models import User
 
     try:
         with cli_session() as session:
