@@ -33,7 +33,11 @@ USERS = PageSpec("pages/users_page.py", "Users", "users", ":material/group:", "u
 PAPER_EOB = PageSpec(
     "pages/paper_eob_page.py", "Paper EOB", "paper-eob", ":material/receipt:", "task.comment"
 )
-ALL_PAGES = (QUEUE, TASK, REASSIGN, DASHBOARD, USERS, PAPER_EOB)
+COVERAGE = PageSpec(
+    "pages/coverage_page.py", "Coverage", "coverage", ":material/health_and_safety:",
+    "claim.view_phi",
+)  # fmt: skip
+ALL_PAGES = (QUEUE, TASK, REASSIGN, DASHBOARD, USERS, PAPER_EOB, COVERAGE)
 # Patient billing: roles from claimdesk/billing/roles.py (its services check every action
 # again). Deposits and refunds are for leads and the overseers, not for specialists.
 PAGE_ROLES: dict[str, frozenset[str]] = {

@@ -22,6 +22,7 @@ from claimdesk.claims.wire_audit import record_transliterated
 from claimdesk.claims.wire_data import eligibility_inquiry, envelope_for
 from claimdesk.claims.wire_text import WireDataError, WireText, section
 from claimdesk.db import session_scope
+from claimdesk.eligibility.benefits import stored_benefits
 from claimdesk.gateway.errors import PayerError
 from claimdesk.gateway.factory import client_for
 from claimdesk.gateway.fan_out import fan_out
@@ -289,19 +290,7 @@ def classify_271(
         return "error", [], []
     reply = replies[0]
     rejections = [r.reason_code for r in reply.rejections]
-    benefits = [
-        {
-            "info": b.info_code,
-            "level": b.coverage_level,
-            "service_types": list(b.service_types),
-            "period": b.time_period,
-            "amount": str(b.amount) if b.amount is not None else None,
-            "percent": str(b.percent) if b.percent is not None else None,
-            "network": b.in_network,
-            "insurance_type": b.insurance_type,
-        }
-        for b in reply.benefits
-    ]
+    benefits = stored_benefits(reply)
     if set(rejections) & _UNKNOWN_MEMBER:
         return "unknown_member", benefits, rejections
     if set(rejections) & _MISMATCH:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from claimdesk.claims.cob import create_secondary_claim, next_coverage, record_crossover
+from claimdesk.claims.fees import expected_allowed
 from claimdesk.claims.ledger import ZERO, account_claim_id, ensure_charge, post_entry
 from claimdesk.claims.moves import move_claim
 from claimdesk.denials import Route, RoutingTable
@@ -33,7 +34,6 @@ from models import (
     ClaimLine,
     ClaimPayment,
     Denial,
-    FeeSchedule,
     Payer,
     RemarkCode,
     Remittance,
@@ -403,25 +403,6 @@ def _create_denials(
         assert denial.id is not None
         ids.append(denial.id)
     return tuple(ids)
-
-
-def expected_allowed(
-    session: Session, *, payer_id: int, code: str, modifier: str | None, on: date
-) -> Decimal | None:
-    """The fee schedule's expected allowed amount for one unit (modifier-specific first)."""
-    rows = session.exec(
-        select(FeeSchedule).where(
-            FeeSchedule.payer_id == payer_id,
-            FeeSchedule.code == code,
-            FeeSchedule.effective_from <= on,
-        )
-    ).all()
-    current = [r for r in rows if r.effective_to is None or r.effective_to >= on]
-    for wanted in (modifier, None):
-        matching = [r for r in current if r.modifier == wanted]
-        if matching:
-            return max(matching, key=lambda r: r.effective_from).expected_allowed
-    return None
 
 
 def _flag_underpayments(
