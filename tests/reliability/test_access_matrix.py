@@ -30,6 +30,7 @@ from claimdesk.access import accounts, auth
 from claimdesk.access.permissions import service_identity
 from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import LocalDocumentStore
+from claimdesk.eligibility.view import read_coverage
 from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
 from claimdesk.migrate import upgrade_database
 from claimdesk.reporting import dashboard
@@ -220,6 +221,10 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
     "workqueue.saved_views.read_view": (
         READERS,
         lambda c, who: saved_views.read_view(c.engine, username=who, view_id=1),
+    ),
+    "eligibility.view.read_coverage": (
+        READERS,
+        lambda c, who: read_coverage(c.engine, username=who, claim_id=c.claim_id),
     ),
     "workqueue.task_view.read_task_view": (
         READERS,
