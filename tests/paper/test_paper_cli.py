@@ -65,7 +65,7 @@ def test_paper_cli_prints_then_posts_the_eob(cli_world: dict[str, Any]) -> None:
     bad["claims"][0]["lines"][1]["adjustments"][0]["carc"] = "999"
     (tmp / "bad.json").write_text(json.dumps(bad))
     result = runner.invoke(app, ["paper", "post-eob", str(tmp / "bad.json"), "--user", "cli.spec"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input
     assert "claims[0].lines[1].adjustments[0].carc" in result.output
     assert "Traceback" not in result.output
 

@@ -230,7 +230,7 @@ def test_cli_import_reports_problems_and_exit_code(
     bad = tmp_path / "bad.csv"
     bad.write_bytes(_csv(world, [*_good_rows("C"), "C-3,2026-10-01,99213,,1,abc,E119,1"]))
     result = runner.invoke(app, ["claims", "import", str(bad)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input
     assert "nothing was imported" in result.output and "row 5: charge" in result.output
     assert _counts(engine) == before
     good = tmp_path / "good.csv"

@@ -266,4 +266,4 @@ def test_cli_kpis_json_gives_the_hand_worked_values(
     assert json.loads(result.output) == expected(payers)
     assert table.exit_code == 0 and "Net collection rate" in table.output
     assert "42.0%" in table.output
-    assert wrong.exit_code == 1
+    assert wrong.exit_code == 2  # bad input

@@ -130,7 +130,7 @@ def test_samples_parse_cli_exit_code_and_message(name: str, error: str | None) -
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["interchanges"]
     else:
-        assert result.exit_code == 1
+        assert result.exit_code == 2  # bad input (X12Error), as `claimdesk --help` says
         assert f"error: {error}" in result.stderr
         assert "Traceback" not in result.output
 
@@ -168,7 +168,7 @@ def test_samples_parse_in_a_real_process() -> None:
         text=True,
         timeout=120,
     )
-    assert bad.returncode == 1
+    assert bad.returncode == 2
     assert "error: segment 4 BPR BPR16" in bad.stderr and "Traceback" not in bad.stderr
 
 
