@@ -78,6 +78,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "task.reassign": frozenset({"lead", "manager", "admin"}),
     "task.comment": frozenset({"specialist", "lead", "manager"}),
     "claim.view_phi": frozenset({"specialist", "lead", "manager", "auditor", "admin"}),
+    # A replacement (7) re-bills a corrected claim; a void (8) takes back a paid one: a lead's call.
+    "claim.replace": frozenset({"specialist", "lead"}),
+    "claim.void": frozenset({"lead", "manager"}),
     "dashboard.view": frozenset({"lead", "manager", "admin", "auditor"}),
     "user.manage": frozenset({"admin"}),
     # Looking past the minimum necessary: a task or patient outside one's own queues,

@@ -50,7 +50,8 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.REJECTED: frozenset({S.READY, S.DRAFT, S.QUEUED, S.WRITTEN_OFF, S.VOIDED}),
     S.ACCEPTED: frozenset({S.PENDING, S.REJECTED} | _ADJUDICATED),
     S.PENDING: frozenset({S.ACCEPTED} | _ADJUDICATED),
-    # A reversal (CLP02 22) reopens an adjudicated claim; a corrected claim (freq 7) is re-queued.
+    # A reversal (CLP02 22) reopens an adjudicated claim; a replacement (freq 7) or a void
+    # (freq 8, claims/frequency.py) of it is re-queued: both go to the payer as a new version.
     S.PAID: frozenset(
         {S.PENDING, S.QUEUED, S.APPEALED, S.BILLED_SECONDARY, S.BILLED_PATIENT, S.WRITTEN_OFF}
         | _ADJUDICATED

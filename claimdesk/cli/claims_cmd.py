@@ -1,4 +1,4 @@
-"""`claimdesk claims`: list claims, show one with its whole timeline, import a file."""
+"""`claimdesk claims`: list, show one with its timeline, import a file, void or replace one."""
 
 from __future__ import annotations
 
@@ -275,3 +275,69 @@ def import_file(
         f"imported {len(report.created)} claim(s); "
         f"{len(report.skipped)} already present and skipped"
     )
+
+
+def _frequency_command(
+    claim_id: int, user: str, reason: str, json_output: bool, *, void: bool
+) -> None:
+    from sqlmodel import select
+
+    from claimdesk.access.permissions import deny
+    from claimdesk.claims.frequency import replace_claim, void_claim
+    from claimdesk.errors import ClaimdeskError
+    from models import User
+
+    action = "claim.void" if void else "claim.replace"
+    try:
+        with cli_session() as session:
+            person = session.exec(select(User).where(User.username == user)).first()
+            if person is None:
+                deny(user, action, f"--user: no claimdesk user {user!r}", session=session)
+            if void:
+                claim = void_claim(session, claim_id, person, reason)
+            else:
+                claim = replace_claim(session, claim_id, person, reason)
+            result = {
+                "id": claim.id,
+                "version": claim.version,
+                "frequency_code": claim.frequency_code,
+                "original_payer_claim_number": claim.original_payer_claim_number,
+                "status": claim.status,
+            }
+    except ClaimdeskError as exc:
+        exit_with_error(exc)
+    if json_output:
+        print_json(result)
+        return
+    kind = "void" if void else "replacement"
+    typer.echo(
+        f"claim {result['id']} v{result['version']}: {kind} (frequency "
+        f"{result['frequency_code']}) of payer claim {result['original_payer_claim_number']}, "
+        f"{result['status']}"
+    )
+
+
+@app.command("void")
+def void(
+    claim_id: int = typer.Argument(
+        ..., help="The adjudicated claim's id (`claimdesk claims list`)."
+    ),
+    reason: str = typer.Option(..., "--reason", help="Why it is voided (in the audit trail)."),
+    user: str = typer.Option(..., "--user", help="Who voids it (a lead or manager)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the new version as JSON."),
+) -> None:
+    """Void a paid, partly paid or denied claim (frequency 8, REF*F8) and queue it to send."""
+    _frequency_command(claim_id, user, reason, json_output, void=True)
+
+
+@app.command("replace")
+def replace(
+    claim_id: int = typer.Argument(
+        ..., help="The adjudicated claim's id (`claimdesk claims list`)."
+    ),
+    reason: str = typer.Option(..., "--reason", help="Why it is replaced (in the audit trail)."),
+    user: str = typer.Option(..., "--user", help="Who replaces it (a specialist or lead)."),
+    json_output: bool = typer.Option(False, "--json", help="Print the new version as JSON."),
+) -> None:
+    """Replace a paid, partly paid or denied claim (frequency 7, REF*F8) and queue it to send."""
+    _frequency_command(claim_id, user, reason, json_output, void=False)

@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 import claimdesk
 from claimdesk.access import accounts, auth
 from claimdesk.access.permissions import service_identity
+from claimdesk.claims import frequency
 from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.eligibility.view import read_coverage
@@ -113,6 +114,19 @@ def _record_mail_appeal_outcome(ctx: Ctx, who: str) -> Any:
 
 # function (module.name) → (roles that may call it, how to call it as ``who``)
 POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
+    # The matrix's claim is a draft: past the gate, both refuse it as not adjudicated.
+    "claims.frequency.void_claim": (
+        frozenset({"lead", "manager"}),
+        lambda c, who: _in_session(
+            c, lambda s: frequency.void_claim(s, c.claim_id, c.user(s, who), "duplicate")
+        ),
+    ),
+    "claims.frequency.replace_claim": (
+        WORKERS,
+        lambda c, who: _in_session(
+            c, lambda s: frequency.replace_claim(s, c.claim_id, c.user(s, who), "typo")
+        ),
+    ),
     "access.auth.list_users": (
         frozenset({"admin"}),
         lambda c, who: auth.list_users(c.engine, username=who),
