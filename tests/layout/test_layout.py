@@ -170,6 +170,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset(
         {
             "claimdesk.stored_documents",
+            "claimdesk.cms_edits",
             "claimdesk.gateway",
             "claimdesk.access",
             "claimdesk.review",
@@ -189,7 +190,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "claimdesk.billing",
         }
     ),
-    frozenset({"claimdesk.workqueue", "claimdesk.reporting"}),
+    frozenset({"claimdesk.workqueue", "claimdesk.reporting", "claimdesk.learning"}),
     frozenset(
         {
             "claimdesk.cli",
