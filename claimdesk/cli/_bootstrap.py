@@ -66,6 +66,11 @@ def bootstrap_stack(
         stack.sim_args = [*stack.sim_args, "--config", str(config_path)]
     echo("payer simulator: starting…")
     stack.start_payer_sim()
+    # Its config is written once; members and payers imported since are told now.
+    from claimdesk.intake.sim_roster import push_roster
+
+    pushed = push_roster(engine, stack.payer_url)
+    echo(f"payer simulator: {pushed.members} member(s), {pushed.payers} payer(s) learned")
     stack.wait_prefect()
     echo("deployments: registering from prefect.yaml…")
     stack.deploy()

@@ -69,6 +69,8 @@ COMMANDS: dict[str, Lazy] = {
     ),
     "payers": Lazy("office_cmd", "payers_app", "Payers."),
     "practices": Lazy("office_cmd", "practices_app", "Practices and their providers."),
+    "patients": Lazy("patients_cmd", "app", "Patients, their coverages and authorizations."),
+    "fhir": Lazy("fhir_cmd", "app", "FHIR R4 bundles: patients, coverages and claims."),
 }
 
 
