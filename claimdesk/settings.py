@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     # simulator's simulated clock, so deadlines and ages follow the simulated days.
     clock_source: Literal["system", "payer_sim"] = "system"
 
-    session_secret: SecretStr = SecretStr("change-me-outside-the-demo")
+    # HMAC key for the app's session cookie (32+ characters); unset means
+    # <data_dir>/session.key, created 0600 on first use (claimdesk.access.sessions).
+    session_secret: SecretStr | None = None
     # Sessions (app and SSO alike) end after this idle time and, however active, this
     # long after sign-in; the SSO sign-in cookie is cleared too (claimdesk.access.sessions).
     session_idle_minutes: int = Field(default=15, ge=1)

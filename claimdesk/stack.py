@@ -209,7 +209,7 @@ class Stack:
                 "-m",
                 "streamlit",
                 "run",
-                str(REPO_ROOT / "ui" / "app.py"),
+                str(REPO_ROOT / "ui" / "server.py"),  # ui/app.py's pages + the session route
                 "--server.headless",
                 "true",
                 "--server.address",

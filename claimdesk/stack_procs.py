@@ -120,7 +120,7 @@ def stack_role(argv: tuple[str, ...]) -> str | None:
     runs_streamlit = _follows(argv, "streamlit", ["run"]) or any(
         text[i : i + 3] == ["-m", "streamlit", "run"] for i in range(len(text))
     )
-    if runs_streamlit and any(a.endswith("ui/app.py") for a in argv):
+    if runs_streamlit and any(a.endswith(("ui/app.py", "ui/server.py")) for a in argv):
         return "app"
     return None
 

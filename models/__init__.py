@@ -30,6 +30,7 @@ from models.queue import SavedView
 from models.reference import FeeSchedule, Payer, PayerBase, Practice, PracticeBase, Provider
 from models.review import Comment, ReviewDecision, ReviewTask
 from models.sequences import ControlSequence, allocate_control_numbers
+from models.sessions import AppSession
 from models.transactions import (
     Adjustment,
     Appeal,
@@ -48,6 +49,7 @@ from models.users import ROLES, User, UserBase
 __all__ = [
     "ROLES",
     "Adjustment",
+    "AppSession",
     "Appeal",
     "Appointment",
     "AuditEvent",

@@ -23,6 +23,7 @@ from claimdesk.access.sso import cookie_end_reason, touch_identity
 from claimdesk.errors import ClaimdeskError
 from claimdesk.settings import Settings
 from models.types import utcnow
+from ui.components import session_cookie
 from ui.components.idle_guard import idle_guard
 from ui.navigation import PAGE_ROLES
 
@@ -54,6 +55,7 @@ def _sign_out(engine: Engine, reason: str) -> None:
     user = current_user()
     if user is not None:
         record_logout(engine, username=user.username, reason=reason)
+    session_cookie.end(engine, reason)  # every tab, and the browser's cookie
     for key in (USER_KEY, SEEN_KEY, STARTED_KEY, SSO_KEY, TOUCHED_KEY):
         st.session_state.pop(key, None)
 
@@ -93,6 +95,7 @@ def require_login(engine: Engine, settings: Settings) -> SignedInUser:
     ``session_max_hours`` after sign-in (for single sign-on, after the provider's token
     was issued); the page's own idle timer hides patient data before the next click.
     """
+    session_cookie.sync(engine, settings)  # a reload or a new tab: the server's session
     user = current_user()
     last_seen: datetime | None = st.session_state.get(SEEN_KEY)
     if user is not None and last_seen is not None:
@@ -103,6 +106,7 @@ def require_login(engine: Engine, settings: Settings) -> SignedInUser:
             user = None
         else:
             st.session_state[SEEN_KEY] = utcnow()
+            session_cookie.keep(engine, settings)
             if sso_claims := st.session_state.get(SSO_KEY):
                 st.session_state[TOUCHED_KEY] = touch_identity(
                     engine, claims=sso_claims, last=st.session_state.get(TOUCHED_KEY)
