@@ -329,6 +329,8 @@ def _other_payers(session: Session, claim: Claim, text: WireText) -> tuple[cd.Ot
     first = text.optional("other_payer.subscriber.first_name", patient.first_name)
     member_id = text("other_payer.member_id", coverage.member_id)
     name = cut(text("other_payer.name", payer.name), 60)
+    # 2330B REF*F8: the primary's own claim number (CLP07 of its 835), as secondaries ask.
+    primary_number = text.optional("other_payer.claim_control_number", payment.payer_claim_number)
     claim_level = session.exec(
         select(Adjustment).where(
             Adjustment.claim_payment_id == payment.id, col(Adjustment.service_payment_id).is_(None)
@@ -347,6 +349,7 @@ def _other_payers(session: Session, claim: Claim, text: WireText) -> tuple[cd.Ot
                 member_id=member_id,
                 payer_name=name,
                 payer_id=payer.payer_id,
+                claim_control_number=primary_number,
             ),
         ),
     )

@@ -223,6 +223,8 @@ class _Reader:
                 self.line["line_item_control_number"] = value
             return
         if self.other is not None:
+            if qualifier == "F8":  # only 2330B carries F8 under an other payer
+                self.other["claim_control_number"] = value
             return
         if qualifier == "D9":
             self.claim["_reference"] = value

@@ -340,6 +340,9 @@ def _other_payer(other: OtherPayer, claim: Claim837) -> list[str]:
                        other.payer_id))  # fmt: skip
     if other.adjudication_date is not None:
         out.append(segment("DTP", "573", "D8", format_date(other.adjudication_date)))
+    if other.claim_control_number is not None:
+        # 2330B: REF*F8 follows DTP*573 and the other REFs (2U/EI, G1, 9F, T4) we never send.
+        out.append(segment("REF", "F8", other.claim_control_number))
     return out
 
 

@@ -284,6 +284,7 @@ class OtherPayer(X12Model):
     payer_name: Name60  # 2330B NM1*PR
     payer_id: Identifier80  # 2330B NM109 (PI)
     adjudication_date: date | None = None  # 2330B DTP*573, when no 2430 is sent
+    claim_control_number: Ref50 | None = None  # 2330B REF*F8: that payer's claim number
 
 
 class ServiceLine(X12Model):

@@ -349,6 +349,7 @@ def _claim(draw: st.DrawFn, kind: Kind, subscribers: list[Subscriber]) -> Claim8
                 payer_name=draw(_words()),
                 payer_id=PRIMARY_PAYER_ID,
                 adjudication_date=draw(st.none() | _dates),
+                claim_control_number=draw(st.none() | _codes),
             ),
         )
     frequency = draw(st.sampled_from(["1", "7", "8"]))

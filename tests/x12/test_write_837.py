@@ -146,3 +146,20 @@ def test_batch_is_frozen() -> None:
     batch: ClaimBatch837 = make_837_batch("P", 1)
     with pytest.raises(ValueError):
         batch.reference_id = "X"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("kind", ["P", "I"])
+def test_2330b_carries_the_other_payers_claim_number_after_its_name(kind: str) -> None:
+    batch = make_837_batch(kind, 3)  # type: ignore[arg-type]
+    secondary = batch.claims[1]
+    other = secondary.other_payers[0].model_copy(update={"claim_control_number": "PRIM0042"})
+    claims = (
+        batch.claims[0],
+        secondary.model_copy(update={"other_payers": (other,)}),
+        *batch.claims[2:],
+    )
+    data = write_837(batch.model_copy(update={"claims": claims}))
+    segments = _segments(data)
+    payer = segments.index("NM1*PR*2*MEDICARE B*****PI*MEDB01")
+    assert segments[payer + 1] == "REF*F8*PRIM0042"
+    assert validate_with_pyx12(data) == []
