@@ -5,6 +5,7 @@ from models.claims import Claim, ClaimBase, ClaimLine, ClaimLineBase, Diagnosis,
 from models.documents import Document, DocumentLink
 from models.gateway_state import PayerCircuit
 from models.identities import LoginThrottle, UserIdentity, UserTotp
+from models.learned_rules import LearnedRule
 from models.ledger import ClaimCrossover, LedgerEntry, ProviderLedgerEntry
 from models.patient_billing import (
     Deposit,
@@ -73,6 +74,7 @@ __all__ = [
     "DocumentLink",
     "EligibilityCheck",
     "FeeSchedule",
+    "LearnedRule",
     "LedgerEntry",
     "LoginThrottle",
     "Patient",

@@ -86,6 +86,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # Looking past the minimum necessary: a task or patient outside one's own queues,
     # with a reason (claimdesk.workqueue.necessary); admins manage accounts, not patients.
     "phi.search": frozenset({"specialist", "lead", "manager", "auditor"}),
+    # Switching a learned scrub rule on or off (claimdesk.learning.approval).
+    "rules.approve": frozenset({"lead"}),
 }
 
 

@@ -23,9 +23,10 @@ from claimdesk.documents import make_document_store
 from claimdesk.gateway.errors import PayerError
 from claimdesk.gateway.factory import client_for
 from claimdesk.review.tasks import ensure_review_task
-from claimdesk.rules import DEFAULT_PACK, run_rules
+from claimdesk.rules import run_rules
 from claimdesk.settings import Settings
 from claimdesk.submission.build import build_batch
+from claimdesk.submission.learned import scrub_pack
 from claimdesk.submission.outbox import send_submission
 from claimdesk.submission.paper import paper_payer_ids
 from models import Claim, Payer, Submission, SubmissionClaim, append_audit_event
@@ -69,6 +70,8 @@ def scrub_ready_claims(engine: Engine, *, today: date, limit: int = 5000) -> Scr
                 .limit(limit)
             ).all()
         )
+        # The core pack plus the learned rules a lead approved, read once per run.
+        pack = scrub_pack(session)
     for claim_id in claim_ids:
         if claim_id is None:
             continue
@@ -76,7 +79,7 @@ def scrub_ready_claims(engine: Engine, *, today: date, limit: int = 5000) -> Scr
         # load on first use) never run inside a transaction that holds SQLite's write lock.
         with Session(engine) as session:
             snapshot = build_claim_snapshot(session=session, claim_id=claim_id, today=today)
-        result = run_rules(snapshot, DEFAULT_PACK)
+        result = run_rules(snapshot, pack)
         with session_scope(engine) as session:
             claim = session.get(Claim, claim_id)
             if claim is None or claim.status != "ready" or claim.version != snapshot.version:

@@ -20,6 +20,7 @@ from claimdesk.billing.refunds import REFUND
 from claimdesk.claims.status import CLAIM, ClaimStatus
 from claimdesk.denials.status import APPEAL, DENIAL
 from claimdesk.errors import InvalidTransition
+from claimdesk.learning.status import LEARNED_RULE
 from claimdesk.remittance.status import REMITTANCE
 from claimdesk.review.decisions import DECISION_MODELS
 from claimdesk.review.status import TASK
@@ -28,7 +29,10 @@ from claimdesk.submission.status import SUBMISSION
 from claimdesk.workqueue.kinds import KINDS, kinds_for_role
 from models.users import ROLES
 
-MACHINES = [CLAIM, TASK, DENIAL, APPEAL, SUBMISSION, REMITTANCE, REFUND, PLAN, INSTALLMENT, DEPOSIT]
+MACHINES = [
+    *(CLAIM, TASK, DENIAL, APPEAL, SUBMISSION, REMITTANCE),
+    *(REFUND, PLAN, INSTALLMENT, DEPOSIT, LEARNED_RULE),
+]
 
 
 @pytest.mark.parametrize("machine", MACHINES, ids=lambda m: m.name)

@@ -33,6 +33,7 @@ from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.eligibility.view import read_coverage
 from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
+from claimdesk.learning import approval
 from claimdesk.migrate import upgrade_database
 from claimdesk.reporting import dashboard
 from claimdesk.review import tasks as review_tasks
@@ -275,6 +276,16 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
     ),
     "submission.paper.render_claim_form": (READERS, _render_claim_form),
     "denials.workflow.record_mail_appeal_outcome": (WORKERS, _record_mail_appeal_outcome),
+    # No rule 0: past the gate, each refuses it as not found.
+    **{
+        f"learning.approval.{fn.__name__}": (
+            frozenset({"lead"}),
+            lambda c, who, fn=fn: _in_session(
+                c, lambda s: fn(s, 0, user=c.user(s, who), reason="matrix")
+            ),
+        )
+        for fn in (approval.approve_rule, approval.dismiss_rule, approval.retire_rule)
+    },
 }
 
 # Functions that take a user but are no role gate themselves, and why.
