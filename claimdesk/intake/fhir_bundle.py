@@ -98,20 +98,19 @@ def import_bundle(engine: Engine, *, data: bytes, actor: str) -> PatientsReport:
     if len(data) > MAX_FILE_BYTES:
         raise ImportRefused([ImportProblem("file", "file", f"larger than {MAX_FILE_BYTES} bytes")])
     index, problems = read_bundle(data)
-    if problems:
+    if not index.entries:
         raise ImportRefused(problems)
-    patients, problems = patients_of(index)
+    patients, more = patients_of(index)
     drafts, claim_problems = claim_drafts(index, patients)
-    problems += claim_problems
-    if problems:
-        raise ImportRefused(problems)
+    problems += more + claim_problems
     report = PatientsReport()
     with session_scope(engine) as session:
-        problems = write_patients(
+        # What reads well is written even beside problems, so one refusal names everything
+        # the database has to say too; then nothing of it stays.
+        problems += write_patients(
             session, list(patients.values()), actor=actor, via="fhir import", report=report
         )
-        if not problems:
-            problems = link_authorizations(session, drafts)
+        problems += link_authorizations(session, drafts)
         if not problems:
             claims, claim_problems = write_claim_drafts(session, drafts, actor)
             report.claims_created, report.claims_skipped = claims.created, claims.skipped

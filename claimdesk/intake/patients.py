@@ -110,11 +110,13 @@ def import_patients(engine: Engine, *, data: bytes, actor: str) -> PatientsRepor
     if len(data) > MAX_FILE_BYTES:
         raise ImportRefused([ImportProblem("file", "file", f"larger than {MAX_FILE_BYTES} bytes")])
     patients, problems = read_patients_csv(data)
-    if problems:
+    if not patients:
         raise ImportRefused(problems)
     report = PatientsReport()
     with session_scope(engine) as session:
-        problems = write_patients(
+        # The rows that read well are written even beside problems, so one refusal names
+        # everything (an unknown payer too); then nothing of it stays.
+        problems += write_patients(
             session, patients, actor=actor, via="patients import", report=report
         )
         if problems:
