@@ -3,6 +3,14 @@
 from models.audit import AuditEvent, append_audit_event, verify_audit_chain
 from models.claims import Claim, ClaimBase, ClaimLine, ClaimLineBase, Diagnosis, DiagnosisBase
 from models.documents import Document, DocumentLink
+from models.edit_files import (
+    EditDataFile,
+    EditDataVersion,
+    HcpcsCode,
+    Icd10cmCode,
+    MueEdit,
+    NcciPtpEdit,
+)
 from models.gateway_state import PayerCircuit
 from models.identities import LoginThrottle, UserIdentity, UserTotp
 from models.learned_rules import LearnedRule
@@ -72,6 +80,8 @@ __all__ = [
     "DiagnosisBase",
     "Document",
     "DocumentLink",
+    "EditDataFile",
+    "EditDataVersion",
     "EligibilityCheck",
     "FeeSchedule",
     "LearnedRule",

@@ -2,7 +2,8 @@
 
 The only place the scrub rules' inputs touch the database: a fixed number of
 queries per claim (claim, lines, diagnoses, coverage, payer, providers,
-authorizations, the patient's other claims and their lines), none per line.
+authorizations, the patient's other claims and their lines, the patient's sex and age,
+the CMS edit data in force: ``claimdesk.cms_edits.lookup``), none per line.
 """
 
 from __future__ import annotations
@@ -13,20 +14,33 @@ from sqlmodel import Session, col, select
 
 from claimdesk.claims.status import ClaimStatus
 from claimdesk.claims.wire_data import wire_text_problems
+from claimdesk.cms_edits.lookup import edit_data_for
 from claimdesk.errors import NotFound
+from claimdesk.rules.edit_data import diagnosis_date
 from claimdesk.rules.payer_rules import read_payer_rule_settings
+from claimdesk.rules.sex_age import age_in_years
 from claimdesk.rules.snapshot import (
     AuthorizationSnapshot,
     ClaimSnapshot,
     CoverageSnapshot,
     DiagnosisSnapshot,
     LineSnapshot,
+    PatientFacts,
     PayerSnapshot,
     ProviderSnapshot,
     ServiceFingerprint,
     WireTextProblem,
 )
-from models import Authorization, Claim, ClaimLine, Coverage, Diagnosis, Payer, Provider
+from models import (
+    Authorization,
+    Claim,
+    ClaimLine,
+    Coverage,
+    Diagnosis,
+    Patient,
+    Payer,
+    Provider,
+)
 
 
 def build_claim_snapshot(*, session: Session, claim_id: int, today: date) -> ClaimSnapshot:
@@ -54,10 +68,15 @@ def build_claim_snapshot(*, session: Session, claim_id: int, today: date) -> Cla
             Authorization.patient_id == claim.patient_id, Authorization.payer_id == claim.payer_id
         )
     ).all()
+    kind = "I" if claim.kind == "I" else "P"
+    procedure_codes = [line.procedure_code.strip().upper() for line in lines]
+    diagnosis_codes = [d.code.replace(".", "").strip().upper() for d in diagnoses]
+    diagnoses_on = diagnosis_date(kind, claim.service_from, claim.service_to)
+    patient = session.get(Patient, claim.patient_id)
     return ClaimSnapshot(
         claim_id=claim_id,
         version=claim.version,
-        kind="I" if claim.kind == "I" else "P",
+        kind=kind,
         status=claim.status,
         frequency_code=claim.frequency_code,
         has_patient_control_number=bool(claim.patient_control_number),
@@ -70,7 +89,7 @@ def build_claim_snapshot(*, session: Session, claim_id: int, today: date) -> Cla
         lines=tuple(
             LineSnapshot(
                 number=line.line_number,
-                procedure_code=line.procedure_code.strip().upper(),
+                procedure_code=code,
                 modifiers=tuple(line.modifiers or ()),
                 diagnosis_pointers=tuple(line.diagnosis_pointers or ()),
                 revenue_code=line.revenue_code,
@@ -79,11 +98,11 @@ def build_claim_snapshot(*, session: Session, claim_id: int, today: date) -> Cla
                 service_date=line.service_date,
                 service_date_to=line.service_date_to,
             )
-            for line in lines
+            for line, code in zip(lines, procedure_codes, strict=True)
         ),
         diagnoses=tuple(
-            DiagnosisSnapshot(position=d.position, code=d.code.replace(".", "").strip().upper())
-            for d in diagnoses
+            DiagnosisSnapshot(position=d.position, code=code)
+            for d, code in zip(diagnoses, diagnosis_codes, strict=True)
         ),
         coverage=None
         if coverage is None
@@ -121,6 +140,21 @@ def build_claim_snapshot(*, session: Session, claim_id: int, today: date) -> Cla
         wire_text_problems=tuple(
             WireTextProblem(field=field, problem=problem)
             for field, problem in wire_text_problems(session, claim_id)
+        ),
+        patient=None
+        if patient is None
+        else PatientFacts(
+            sex=patient.gender if patient.gender in ("F", "M") else "U",
+            age=max(0, age_in_years(patient.birth_date, diagnoses_on)),
+        ),
+        edit_data=edit_data_for(
+            session,
+            claim_kind=kind,
+            services=[
+                (line.service_date, code) for line, code in zip(lines, procedure_codes, strict=True)
+            ],
+            diagnosis_codes=diagnosis_codes,
+            diagnoses_on=diagnoses_on,
         ),
         today=today,
     )

@@ -56,6 +56,9 @@ COMMANDS: dict[str, Lazy] = {
         "codes",
         "Print a code's words, its effective/retired dates and, for a CARC, its class and route.",
     ),
+    "rules": Lazy(
+        "rules_cmd", "app", "CMS edit files the scrubber reads (NCCI PTP, MUE, HCPCS, ICD-10-CM)."
+    ),
     "paper": Lazy("paper_cmd", "app", "Paper claims (CMS-1500) and paper EOBs."),
     "statements": Lazy("statements_cmd", "app", "Patient statements."),
     "payments": Lazy("payments_cmd", "app", "Patient payments and payment plans."),

@@ -12,24 +12,49 @@ from claimdesk.rules.code_tables import (
     is_procedure_code,
 )
 from claimdesk.rules.engine import Hit, Rule, hit
-from claimdesk.rules.icd10cm import look_up_icd10cm
+from claimdesk.rules.icd10cm import ICD10CM_CODE_SET, look_up_icd10cm
 from claimdesk.rules.snapshot import ClaimSnapshot
 
 # Most diagnosis pointers one 837P line carries (SV107-1 … SV107-4).
 MAX_POINTERS = 4
 
 
+def _in_code_set(s: ClaimSnapshot, code: str) -> tuple[bool, bool]:
+    """(listed, billable) in the ICD-10-CM version loaded for the claim's fiscal year,
+    else in the set shipped with simple_icd_10_cm."""
+    if s.edit_data.icd10cm_version is None:
+        found = look_up_icd10cm(code)
+        return found.exists, found.billable
+    entry = s.edit_data.icd10(code)
+    return (entry.listed, entry.billable) if entry is not None else (False, False)
+
+
+def _code_set(s: ClaimSnapshot) -> str:
+    return s.edit_data.icd10cm_version or ICD10CM_CODE_SET
+
+
 def _diagnosis_unknown(s: ClaimSnapshot) -> Iterator[Hit]:
     for dx in s.diagnoses:
-        if not look_up_icd10cm(dx.code).exists:
-            yield hit(f"diagnoses[{dx.position}].code", position=dx.position, code=dx.code)
+        if not _in_code_set(s, dx.code)[0]:
+            yield hit(
+                f"diagnoses[{dx.position}].code",
+                position=dx.position,
+                code=dx.code,
+                code_set=_code_set(s),
+                on=s.diagnosis_date.isoformat(),
+            )
 
 
 def _diagnosis_not_billable(s: ClaimSnapshot) -> Iterator[Hit]:
     for dx in s.diagnoses:
-        found = look_up_icd10cm(dx.code)
-        if found.exists and not found.billable:
-            yield hit(f"diagnoses[{dx.position}].code", position=dx.position, code=dx.code)
+        listed, billable = _in_code_set(s, dx.code)
+        if listed and not billable:
+            yield hit(
+                f"diagnoses[{dx.position}].code",
+                position=dx.position,
+                code=dx.code,
+                code_set=_code_set(s),
+            )
 
 
 def _principal_is_manifestation(s: ClaimSnapshot) -> Iterator[Hit]:
@@ -135,14 +160,16 @@ DIAGNOSIS_RULES: tuple[Rule, ...] = (
         "CD-DX-001",
         "error",
         "diagnoses[*].code",
-        "diagnosis {position}: {code} is not an ICD-10-CM code",
+        "diagnosis {position}: {code} is not an ICD-10-CM code in {code_set} "
+        "(the code set for {on})",
         _diagnosis_unknown,
     ),
     Rule(
         "CD-DX-002",
         "error",
         "diagnoses[*].code",
-        "diagnosis {position}: {code} is a header, not billable; use a more specific code",
+        "diagnosis {position}: {code} is a header, not billable, in {code_set}; "
+        "use a more specific code",
         _diagnosis_not_billable,
     ),
     Rule(

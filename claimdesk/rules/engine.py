@@ -20,6 +20,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from claimdesk.errors import ClaimdeskError
+from claimdesk.rules.edit_data import describe_versions
 from claimdesk.rules.snapshot import ClaimSnapshot
 
 Severity = Literal["error", "warning"]
@@ -128,7 +129,8 @@ class RulePack:
 
 
 class ScrubResult(BaseModel):
-    """The findings of one scrub, sorted (errors first), and the pack that produced them."""
+    """The findings of one scrub, sorted (errors first), the pack that produced them and
+    the CMS data each edit kind read (``claimdesk.rules.edit_data.describe_versions``)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -137,6 +139,7 @@ class ScrubResult(BaseModel):
     pack_name: str
     pack_version: str
     findings: tuple[Finding, ...]
+    data_versions: dict[str, str] = {}
 
     @property
     def has_errors(self) -> bool:
@@ -185,4 +188,5 @@ def run_rules(snapshot: ClaimSnapshot, pack: RulePack) -> ScrubResult:
         pack_name=pack.name,
         pack_version=pack.version,
         findings=sort_findings(findings),
+        data_versions=describe_versions(snapshot.edit_data, snapshot.diagnosis_date),
     )

@@ -10,18 +10,21 @@ from claimdesk.rules.core_claim import (
     REQUIRED_FIELD_RULES,
 )
 from claimdesk.rules.core_codes import DIAGNOSIS_RULES, PROCEDURE_RULES
+from claimdesk.rules.core_edits import EDIT_FILE_RULES, SEX_AGE_RULES
 from claimdesk.rules.core_payer import AUTHORIZATION_RULES, DUPLICATE_RULES, PAYER_SPECIFIC_RULES
 from claimdesk.rules.core_text import WIRE_TEXT_RULES
 from claimdesk.rules.engine import RulePack
 
 CORE_PACK = RulePack(
     name="claimdesk-core",
-    version="2026.12.0",
+    version="2026.12.1",
     rules=(
         *REQUIRED_FIELD_RULES,
         *NPI_RULES,
         *DIAGNOSIS_RULES,
         *PROCEDURE_RULES,
+        *EDIT_FILE_RULES,
+        *SEX_AGE_RULES,
         *DATE_AND_COVERAGE_RULES,
         *AMOUNT_RULES,
         *AUTHORIZATION_RULES,

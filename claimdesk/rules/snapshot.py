@@ -18,6 +18,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from claimdesk.rules.edit_data import EditData, diagnosis_date
+
 PayerKind = Literal["medicare", "medicaid", "commercial"]
 
 
@@ -121,6 +123,14 @@ class WireTextProblem(_Frozen):
     problem: Literal["empty", "delimiter"]
 
 
+class PatientFacts(_Frozen):
+    """What the sex and age edits need: the recorded sex and the age, never the birth date."""
+
+    sex: Literal["F", "M", "U"] = "U"
+    # Whole years on the date the diagnoses are coded for (``ClaimSnapshot.diagnosis_date``).
+    age: int
+
+
 class ClaimSnapshot(_Frozen):
     claim_id: int
     version: int = 1
@@ -148,11 +158,20 @@ class ClaimSnapshot(_Frozen):
     other_services: tuple[ServiceFingerprint, ...] = ()
     # Names and addresses that cannot go on the wire (claimdesk.x12.charset), by field.
     wire_text_problems: tuple[WireTextProblem, ...] = ()
+    # None: no patient row (the sex and age edits do not run).
+    patient: PatientFacts | None = None
+    # CMS edit files in force on the dates of service (claimdesk.cms_edits), this claim's codes.
+    edit_data: EditData = EditData()
     # claimdesk's clock at scrub time: timely filing and "in the future" count from it.
     today: date
 
     def diagnosis_at(self, position: int) -> DiagnosisSnapshot | None:
         return next((d for d in self.diagnoses if d.position == position), None)
+
+    @property
+    def diagnosis_date(self) -> date:
+        """The date whose ICD-10-CM fiscal year the diagnoses are judged in."""
+        return diagnosis_date(self.kind, self.service_from, self.service_to)
 
     @property
     def principal_diagnosis(self) -> DiagnosisSnapshot | None:

@@ -86,6 +86,8 @@ def scrub_ready_claims(engine: Engine, *, today: date, limit: int = 5000) -> Scr
                 continue  # someone moved or corrected it meanwhile: the next run scrubs again
             details = {
                 "pack": f"{result.pack_name}@{result.pack_version}",
+                # The CMS edit data each edit kind read (or that none was loaded).
+                "data": result.data_versions,
                 "errors": [f.rule_id for f in result.errors],
                 "warnings": [f.rule_id for f in result.warnings],
             }

@@ -21,6 +21,7 @@ from claimdesk.rules import (
     WireTextProblem,
     run_rules,
 )
+from tests.rules.edit_cases import EDIT_CASES
 from tests.rules.snapshots import SERVICE_DATE, TODAY, change, clean_snapshot, line
 
 _PAYER = PayerSnapshot(row_id=7, payer_id="SIMTST", timely_filing_days=365)
@@ -244,6 +245,8 @@ CASES: dict[str, tuple[Callable[[], ClaimSnapshot], str]] = {
         "subscriber.address.line1",
     ),
 }
+# The CMS edit-file and sex/age rules' cases live beside their helpers.
+CASES.update(EDIT_CASES)
 
 
 def test_core_pack_silent_on_clean_snapshot() -> None:
