@@ -64,3 +64,29 @@ def _drop_none(fields: dict[str, Any]) -> dict[str, Any]:
 def _pick(elements: list[str], **indexes: int) -> dict[str, Any]:
     """``{field: elements[i]}`` for the non-empty elements among ``indexes``."""
     return {k: elements[i] for k, i in indexes.items() if len(elements) > i and elements[i]}
+
+
+# 837I HI qualifiers beyond the diagnoses: admitting diagnosis and the UB-04 codes.
+UB04_HI = frozenset({"ABJ", "BG", "BH", "BI", "BE"})
+
+
+def _ub04_code(claim: dict[str, Any], parts: list[str]) -> None:
+    """One HI composite (qualifier, code, D8/RD8, date or period, amount) into ``institutional``."""
+    from claimdesk.x12._tokenize import parse_date_text
+
+    codes = claim.setdefault("institutional", {})
+    qualifier, code = parts[0], parts[1] if len(parts) > 1 else ""
+    if qualifier == "ABJ":
+        codes["admitting_diagnosis"] = code
+    elif qualifier == "BG":
+        codes.setdefault("condition_codes", []).append(code)
+    elif qualifier == "BH":
+        on = parse_date_text(parts[3]) if len(parts) > 3 else None
+        codes.setdefault("occurrences", []).append({"code": code, "on": on})
+    elif qualifier == "BI":
+        start, _, end = (parts[3] if len(parts) > 3 else "").partition("-")
+        span = {"code": code, "start": parse_date_text(start), "end": parse_date_text(end)}
+        codes.setdefault("occurrence_spans", []).append(span)
+    elif qualifier == "BE":
+        amount = parts[4] if len(parts) > 4 else None
+        codes.setdefault("value_codes", []).append({"code": code, "amount": amount})

@@ -18,7 +18,16 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
 
-from claimdesk.x12._837_fields import _address, _adjustments, _drop_none, _name, _pick, _procedure
+from claimdesk.x12._837_fields import (
+    UB04_HI,
+    _address,
+    _adjustments,
+    _drop_none,
+    _name,
+    _pick,
+    _procedure,
+    _ub04_code,
+)
 from claimdesk.x12._envelope import SetContext, iter_transactions, register_parser
 from claimdesk.x12._errors import X12Error, X12SyntaxError
 from claimdesk.x12._tokenize import Segment, get, parse_date_text, to_date, to_decimal, to_period
@@ -29,6 +38,12 @@ _CLAIM_REFERENCE = re.compile(r"(?P<id>[A-Za-z0-9_.]+)-v(?P<version>[0-9]{1,6})"
 _NOT_ID = re.compile(r"[^A-Za-z0-9_.]")
 _ICD9 = frozenset({"BK", "BF", "BJ", "PR"})
 _ICD10 = {"ABK": 0, "ABF": 1}  # principal, other
+_CLAIM_PROVIDERS = {
+    "71": "attending_provider",
+    "82": "rendering_provider",
+    "72": "operating_provider",
+    "ZZ": "other_provider",
+}
 _CLAIM_REF_FIELDS = {
     "9F": "referral_number",
     "G1": "prior_authorization",
@@ -118,8 +133,8 @@ class _Reader:
                 self.other["payer_id"] = ident
             return
         if self.claim is not None:
-            if code in ("71", "82") and self.line is None:
-                key = "attending_provider" if code == "71" else "rendering_provider"
+            key = _CLAIM_PROVIDERS.get(code)
+            if key is not None and self.line is None:
                 self.claim[key] = {**_name(elements), "npi": ident}
             return
         if code == "41":
@@ -247,6 +262,8 @@ class _Reader:
             target["statement_from"], target["statement_through"] = to_period(segment, 3)
         elif target is self.claim and qualifier == "435":
             target["admission_date"] = parse_date_text(get(elements, 3)[:8])
+            if get(elements, 2) == "DT":
+                target.setdefault("institutional", {})["admission_hour"] = get(elements, 3)[8:]
 
     def _on_CL1(self, segment: Segment, elements: list[str]) -> None:
         if self.claim is not None:
@@ -267,7 +284,9 @@ class _Reader:
                     segment_index=segment[0], segment_id="HI", element=f"HI{i:02d}-1",
                     expected="ABK/ABF (ICD-10-CM)",
                 )  # fmt: skip
-            if qualifier in _ICD10:
+            if qualifier in UB04_HI:
+                _ub04_code(self.claim, elements[i].split(self.component))
+            elif qualifier in _ICD10:
                 diagnoses = self.claim["diagnoses"]
                 if _ICD10[qualifier] == 0:
                     diagnoses.insert(0, code)

@@ -8,7 +8,7 @@ only joins strings (5,000 claims well under a second).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from claimdesk.x12._serialize import (
     C,
@@ -36,6 +36,7 @@ from claimdesk.x12.claim_data import (
     ServiceLine,
     Subscriber,
 )
+from claimdesk.x12.institutional import InstitutionalData
 
 VERSION_837P = "005010X222A1"
 VERSION_837I = "005010X223A2"
@@ -233,8 +234,6 @@ def _claim(claim: Claim837, institutional: bool) -> list[str]:
         )
     ]
     if institutional:
-        if claim.admission_date is not None:
-            out.append(segment("DTP", "435", "D8", format_date(claim.admission_date)))
         assert claim.statement_from is not None and claim.statement_through is not None
         out.append(
             segment(
@@ -244,6 +243,11 @@ def _claim(claim: Claim837, institutional: bool) -> list[str]:
                 f"{format_date(claim.statement_from)}-{format_date(claim.statement_through)}",
             )
         )
+        # The TR3 puts the admission (DTP*435, with its hour as DT when known) after 434.
+        if claim.admission_date is not None:
+            hour = claim.institutional.admission_hour if claim.institutional else None
+            when = format_date(claim.admission_date) + (hour or "")
+            out.append(segment("DTP", "435", "DT" if hour else "D8", when))
         out.append(
             segment(
                 "CL1",
@@ -259,9 +263,13 @@ def _claim(claim: Claim837, institutional: bool) -> list[str]:
     if claim.original_claim_number is not None:
         out.append(segment("REF", "F8", claim.original_claim_number))
     out.append(f"REF{E}D9{E}{claim.claim_id}-v{claim.claim_version}{S}")
-    out.extend(_diagnoses(claim.diagnoses, institutional))
+    out.extend(_diagnoses(claim, institutional))
     if claim.attending_provider is not None:
         out.extend(_provider("71", "AT", claim.attending_provider))
+    # 2310B operating, 2310C other operating physician: NM1 only (no PRV in these loops).
+    for code, surgeon in (("72", claim.operating_provider), ("ZZ", claim.other_provider)):
+        if surgeon is not None:
+            out.append(_nm1(code, surgeon, "XX", surgeon.npi))
     if claim.rendering_provider is not None:
         out.extend(_provider("82", "PE", claim.rendering_provider))
     for other in claim.other_payers:
@@ -271,15 +279,16 @@ def _claim(claim: Claim837, institutional: bool) -> list[str]:
     return out
 
 
-def _diagnoses(codes: tuple[str, ...], institutional: bool) -> list[str]:
+def _diagnoses(claim: Claim837, institutional: bool) -> list[str]:
+    codes = claim.diagnoses
     principal = f"ABK{C}{codes[0]}"
     others = [f"ABF{C}{code}" for code in codes[1:]]
     if institutional:
-        # 837I: the principal diagnosis has its own HI; other diagnoses follow in theirs.
-        out = [segment("HI", principal)]
+        # 837I: principal, admitting and other diagnoses each in their own HI, then the codes.
+        out = [segment("HI", principal), *admitting_hi(claim.institutional)]
         for start in range(0, len(others), _HI_CODES):
             out.append(segment("HI", *others[start : start + _HI_CODES]))
-        return out
+        return out + code_hi(claim.institutional)
     return [segment("HI", principal, *others)]
 
 
@@ -405,3 +414,36 @@ def _line_adjudication(adjudication: LineAdjudication, institutional: bool) -> l
     out.extend(_adjustments(adjudication.adjustments))
     out.append(segment("DTP", "573", "D8", format_date(adjudication.adjudication_date)))
     return out
+
+
+def _hi(composites: Sequence[str]) -> list[str]:
+    return [
+        segment("HI", *composites[start : start + _HI_CODES])
+        for start in range(0, len(composites), _HI_CODES)
+    ]
+
+
+def admitting_hi(data: InstitutionalData | None) -> list[str]:
+    """HI*ABJ: the admitting diagnosis, between the principal and the other diagnoses."""
+    if data is None or data.admitting_diagnosis is None:
+        return []
+    return [segment("HI", f"ABJ{C}{data.admitting_diagnosis}")]
+
+
+def code_hi(data: InstitutionalData | None) -> list[str]:
+    """HI*BI, HI*BH, HI*BE, HI*BG in the TR3's order (after the other diagnoses)."""
+    if data is None:
+        return []
+    spans = [
+        f"BI{C}{s.code}{C}RD8{C}{format_date(s.start)}-{format_date(s.end)}"
+        for s in data.occurrence_spans
+    ]
+    occurrences = [f"BH{C}{o.code}{C}D8{C}{format_date(o.on)}" for o in data.occurrences]
+    values = [f"BE{C}{v.code}{C}{C}{C}{format_amount(v.amount)}" for v in data.value_codes]
+    conditions = [f"BG{C}{code}" for code in data.condition_codes]
+    return [
+        *_hi(spans),
+        *_hi(occurrences),
+        *_hi(values),
+        *_hi(conditions),
+    ]

@@ -31,6 +31,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from claimdesk.x12.charset import to_x12_text
+from claimdesk.x12.institutional import InstitutionalData
 from claimdesk.x12.npi import is_valid_npi
 
 # Printable ASCII without leading/trailing blanks: X12 basic/extended character set,
@@ -351,6 +352,9 @@ class Claim837(X12Model):
     diagnoses: Annotated[tuple[IcdCode, ...], Field(min_length=1, max_length=12)]  # ABK, ABF…
     rendering_provider: Provider | None = None  # 837P 2310B
     attending_provider: Provider | None = None  # 837I 2310A
+    operating_provider: Provider | None = None  # 837I 2310B NM1*72
+    other_provider: Provider | None = None  # 837I 2310C NM1*ZZ (other operating physician)
+    institutional: InstitutionalData | None = None  # 837I UB-04 codes, admission hour
     other_payers: Annotated[tuple[OtherPayer, ...], Field(max_length=10)] = ()
     lines: Annotated[tuple[ServiceLine, ...], Field(min_length=1, max_length=999)]
 
@@ -409,6 +413,7 @@ class ClaimBatch837(TransactionHeader):
                     claim.admission_type_code,
                     claim.admission_source_code,
                     claim.patient_status_code,
+                    claim.institutional or claim.operating_provider or claim.other_provider,
                 )
                 if any(value is not None for value in institutional):
                     raise ValueError(

@@ -163,3 +163,101 @@ def test_2330b_carries_the_other_payers_claim_number_after_its_name(kind: str) -
     payer = segments.index("NM1*PR*2*MEDICARE B*****PI*MEDB01")
     assert segments[payer + 1] == "REF*F8*PRIM0042"
     assert validate_with_pyx12(data) == []
+
+
+def _837i_with_ub04_codes() -> bytes:
+    from datetime import date
+
+    from claimdesk.x12.claim_data import Claim837
+    from claimdesk.x12.institutional import (
+        InstitutionalData,
+        Occurrence,
+        OccurrenceSpan,
+        ValueCode,
+    )
+
+    batch = make_837_batch("I", 2)
+    first = batch.claims[0]
+    assert first.attending_provider is not None
+    codes = InstitutionalData(
+        admission_hour="0930",
+        admitting_diagnosis="R509",
+        condition_codes=("01", "A1"),
+        occurrences=(Occurrence(code="11", on=date(2024, 1, 30)),),
+        occurrence_spans=(
+            OccurrenceSpan(code="70", start=date(2024, 1, 20), end=date(2024, 1, 25)),
+        ),
+        value_codes=(
+            ValueCode(code="80", amount=Decimal(3)),
+            ValueCode(code="A1", amount=Decimal("25.50")),
+        ),
+    )
+    claim = Claim837.model_validate(
+        {
+            **first.model_dump(),
+            "facility_code": "11",
+            "admission_date": date(2024, 2, 1),
+            "patient_status_code": "30",
+            "institutional": codes.model_dump(),
+            "operating_provider": first.attending_provider.model_copy(
+                update={"last_name": "CUTTER"}
+            ).model_dump(),
+            "other_provider": first.attending_provider.model_copy(
+                update={"last_name": "HUNT"}
+            ).model_dump(),
+        }
+    )
+    return write_837i(batch.model_copy(update={"claims": (claim, *batch.claims[1:])}))
+
+
+def test_837i_carries_bill_type_admission_ub04_codes_and_providers_in_tr3_order() -> None:
+    data = _837i_with_ub04_codes()
+    segments = _segments(data)
+    claim = segments.index("CLM*PCN0*100.00***11:A:1**A*Y*Y")  # bill type 11x, not 13x
+    assert segments[claim + 1 : claim + 17] == [
+        "DTP*434*RD8*20240201-20240201",
+        "DTP*435*DT*202402010930",
+        "CL1*1*7*30",
+        "REF*9F*REF9",
+        "REF*D9*1000-v1",
+        "HI*ABK:J020",
+        "HI*ABJ:R509",
+        "HI*ABF:R509",
+        "HI*BI:70:RD8:20240120-20240125",
+        "HI*BH:11:D8:20240130",
+        "HI*BE:80:::3*BE:A1:::25.50",
+        "HI*BG:01*BG:A1",
+        "NM1*71*1*KILDARE*BEN****XX*1000000020",
+        "PRV*AT*PXC*207Q00000X",
+        "NM1*72*1*CUTTER*BEN****XX*1000000020",
+        "NM1*ZZ*1*HUNT*BEN****XX*1000000020",
+    ]
+
+
+def test_837i_with_condition_occurrence_and_value_codes_passes_pyx12() -> None:
+    assert validate_with_pyx12(_837i_with_ub04_codes()) == []
+
+
+def test_ub04_codes_are_837i_only() -> None:
+    from claimdesk.x12.institutional import InstitutionalData
+
+    batch = make_837_batch("P", 1)
+    claim = batch.claims[0].model_copy(
+        update={"institutional": InstitutionalData(condition_codes=("01",))}
+    )
+    with pytest.raises(ValueError, match="837I only"):
+        ClaimBatch837.model_validate({**batch.model_dump(), "claims": [claim.model_dump()]})
+
+
+def test_837i_ub04_codes_read_back_as_written() -> None:
+    from claimdesk.x12 import parse_837
+
+    data = _837i_with_ub04_codes()
+    claim = parse_837(data).claims[0]
+    assert claim.institutional is not None
+    assert claim.institutional.admission_hour == "0930"
+    assert claim.institutional.condition_codes == ("01", "A1")
+    assert [v.amount for v in claim.institutional.value_codes] == [Decimal(3), Decimal("25.50")]
+    assert claim.operating_provider is not None and claim.operating_provider.last_name == "CUTTER"
+    assert claim.other_provider is not None and claim.other_provider.last_name == "HUNT"
+    assert write_837i(parse_837(data)) == data
