@@ -87,6 +87,13 @@ class Settings(BaseSettings):
     audit_checkpoint_every: int = Field(default=1000, ge=1)
     audit_checkpoint_lock_days: int = Field(default=0, ge=0)
 
+    # Learning from the office's own 835s (claimdesk.learning): the rolling window, the
+    # lines a pattern or rate needs, and how far below the learned rate (with no fee
+    # schedule loaded) an allowed amount is an underpayment.
+    learning_window_days: int = Field(default=90, ge=1)
+    learning_min_lines: int = Field(default=5, ge=1)
+    learned_rate_margin: float = Field(default=0.10, ge=0, lt=1)
+
     @model_validator(mode="after")
     def _check_s3(self) -> Self:
         if self.document_store == "s3" and not self.s3_bucket:

@@ -37,6 +37,7 @@ DEFAULT_WINDOW_DAYS = 90
 class LineOutcome:
     service_payment_id: int
     claim_payment_id: int
+    remittance_id: int
     claim_id: int
     line_number: int
     payer_row_id: int
@@ -146,6 +147,7 @@ def line_outcomes(
             LineOutcome(
                 service_payment_id=svc.id,
                 claim_payment_id=cp.id,
+                remittance_id=cp.remittance_id,
                 claim_id=cp.claim_id,
                 line_number=line.line_number,
                 payer_row_id=claim.payer_id,

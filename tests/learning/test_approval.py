@@ -66,9 +66,8 @@ def _events(engine: Engine, action: str) -> list[AuditEvent]:
 
 def test_a_specialist_may_not_approve_and_the_refusal_is_audited(engine: Engine) -> None:
     rule_id, _ = _suggested(engine)
-    with pytest.raises(PermissionDenied, match="rules.approve"):
-        with session_scope(engine) as session:
-            approve_rule(session, rule_id, user=_user(session, "sam"))
+    with pytest.raises(PermissionDenied, match=r"rules\.approve"), session_scope(engine) as s:
+        approve_rule(s, rule_id, user=_user(s, "sam"))
     [refusal] = _events(engine, "access.refused")
     assert (refusal.actor, refusal.details["action"]) == ("sam", "rules.approve")
     with Session(engine) as session:
@@ -87,9 +86,8 @@ def test_approved_the_scrubber_holds_the_next_such_claim_with_words_and_fix(
     [approved] = _events(engine, "learned_rule.approved")
     label = f"{DEFAULT_PACK.label}+learned.1"
     assert (approved.actor, approved.details["pack"]) == ("lou", label)
-    with session_scope(engine) as session:
-        with pytest.raises(InvalidTransition):
-            dismiss_rule(session, rule_id, user=_user(session, "lou"), reason="late")
+    with session_scope(engine) as session, pytest.raises(InvalidTransition):
+        dismiss_rule(session, rule_id, user=_user(session, "lou"), reason="late")
     with session_scope(engine) as session:
         blu.session = session
         ids = {}
