@@ -282,7 +282,8 @@ def _insert(session: Session, kind: EditKind, version_id: int, lines: list[str],
     rows = make(lines, file, version_id)
     count = 0
     while chunk := list(islice(rows, _CHUNK)):
-        session.execute(insert(table), chunk)
+        # Core INSERT on the session's connection: a third of the ORM's time per row.
+        session.connection().execute(insert(table), chunk)
         count += len(chunk)
     return count
 
@@ -338,10 +339,10 @@ def _icd10cm(lines: list[str], file: str, version_id: int) -> Iterator[dict[str,
 _Rows = Callable[[list[str], str, int], Iterator[dict[str, Any]]]
 # Each kind's table and the rows its parser gives.
 _ROWS: dict[str, tuple[Any, _Rows]] = {
-    "ncci-ptp": (NcciPtpEdit, _ptp),
-    "mue": (MueEdit, _mue),
-    "hcpcs": (HcpcsCode, _hcpcs),
-    "icd10cm": (Icd10cmCode, _icd10cm),
+    "ncci-ptp": (NcciPtpEdit.__table__, _ptp),  # type: ignore[attr-defined]
+    "mue": (MueEdit.__table__, _mue),  # type: ignore[attr-defined]
+    "hcpcs": (HcpcsCode.__table__, _hcpcs),  # type: ignore[attr-defined]
+    "icd10cm": (Icd10cmCode.__table__, _icd10cm),  # type: ignore[attr-defined]
 }
 
 

@@ -70,29 +70,20 @@ def parse_ptp(lines: Iterable[str], *, file: str) -> Iterator[PtpRow]:
     seen = False
     for number, fields in _data_rows(lines):
         seen = True
-
-        def refuse(problem: str, number: int = number) -> EditFileError:
-            return EditFileError("ncci-ptp", file, number, problem)
-
-        if len(fields) < 6:
-            raise refuse(f"{len(fields)} fields; a PTP edit has 7 (column 1 … rationale)")
-        column1, column2 = fields[0].upper(), fields[1].upper()
-        for label, code in (("column 1", column1), ("column 2", column2)):
-            if not is_procedure_code(code):
-                raise refuse(f"{label} {code!r} is not a CPT or HCPCS code")
-        if fields[2] not in ("", "*"):
-            raise refuse(f"the prior-to-1996 mark is {fields[2]!r}; expected '*' or nothing")
+        problem = _ptp_problem(fields)
+        if problem:
+            raise EditFileError("ncci-ptp", file, number, problem)
         try:
             effective = parse_yyyymmdd(fields[3])
             deletion = None if fields[4] in ("", "*") else parse_yyyymmdd(fields[4])
         except ValueError as exc:
-            raise refuse(f"effective or deletion date: {exc}") from None
-        if fields[5] not in ("0", "1", "9"):
-            raise refuse(f"modifier indicator {fields[5]!r}; expected 0, 1 or 9")
+            raise EditFileError(
+                "ncci-ptp", file, number, f"effective or deletion date: {exc}"
+            ) from None
         yield PtpRow(
             line=number,
-            column1=column1,
-            column2=column2,
+            column1=fields[0].upper(),
+            column2=fields[1].upper(),
             prior_to_1996=fields[2] == "*",
             effective=effective,
             deletion=deletion,
@@ -101,6 +92,19 @@ def parse_ptp(lines: Iterable[str], *, file: str) -> Iterator[PtpRow]:
         )
     if not seen:
         raise EditFileError("ncci-ptp", file, None, "no edit found (column 1, column 2, …)")
+
+
+def _ptp_problem(fields: list[str]) -> str | None:
+    if len(fields) < 6:
+        return f"{len(fields)} fields; a PTP edit has 7 (column 1 … rationale)"
+    for label, code in (("column 1", fields[0]), ("column 2", fields[1])):
+        if not is_procedure_code(code.upper()):
+            return f"{label} {code!r} is not a CPT or HCPCS code"
+    if fields[2] not in ("", "*"):
+        return f"the prior-to-1996 mark is {fields[2]!r}; expected '*' or nothing"
+    if fields[5] not in ("0", "1", "9"):
+        return f"modifier indicator {fields[5]!r}; expected 0, 1 or 9"
+    return None
 
 
 def parse_mue(lines: Iterable[str], *, file: str) -> Iterator[MueRow]:
