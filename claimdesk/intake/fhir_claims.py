@@ -156,7 +156,12 @@ def _coverage(
     found = index.resolve(insurance[0].coverage, where, "insurance.coverage", "Coverage")
     coverage = next((c for c in patient.coverages if c.where == found.where), None)
     if coverage is None:
-        raise Refused(where, "insurance.coverage", f"{found.where} is not the patient's coverage")
+        beneficiary = getattr(found.resource.beneficiary, "reference", None)
+        ours = beneficiary is not None and index.by_reference.get(beneficiary) in (
+            index.by_reference.get(getattr(claim.patient, "reference", None) or ""),
+        )
+        reason = "cannot be taken" if ours else "is not the patient's coverage"
+        raise Refused(where, "insurance.coverage", f"{found.where} {reason}")
     return coverage, insurance[0]
 
 

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -237,10 +238,12 @@ def test_rows_of_one_patient_must_agree_and_a_record_number_is_one_patient(
     assert counts(engine)["Patient"] == 0
 
 
-def test_the_command_line_in_a_real_process(fresh_settings: Settings, engine: Engine) -> None:
-    if fresh_settings.database_url is not None:
-        pytest.skip("one real process is enough: it runs on SQLite")
-    env = {**os.environ, "CLAIMDESK_DATA_DIR": str(fresh_settings.data_dir)}
+def test_the_command_line_in_a_real_process(databases: Any, tmp_path: Path) -> None:
+    settings = databases.settings("sqlite", tmp_path)  # one real process is enough
+    engine = make_engine(settings)
+    upgrade_database(engine)
+    import_office(engine, EXAMPLE / "office.yaml", actor="tester")
+    env = {**os.environ, "CLAIMDESK_DATA_DIR": str(settings.data_dir)}
     env.pop("CLAIMDESK_DATABASE_URL", None)
     claimdesk = str(Path(sys.executable).parent / "claimdesk")
     command = [claimdesk, "patients", "import", "docs/examples/patients.csv"]
@@ -262,3 +265,4 @@ def test_the_command_line_in_a_real_process(fresh_settings: Settings, engine: En
     assert bad.returncode == 2  # the input is refused (exit 2), as claims import does
     assert "nothing was imported" in bad.stderr and "Traceback" not in bad.stderr
     assert counts(engine)["Patient"] == 20
+    engine.dispose()
