@@ -79,10 +79,7 @@ def test_an_institutional_claim_reads_the_outpatient_hospital_edits_only(
 ) -> None:
     ptp = ptp_file("29881|29880||20250101|*|0|Mutually exclusive procedures")
     _load(session, "ncci-ptp", _write(tmp_path, "ccipra-v323r0-f1.txt", ptp))
-    lines = [
-        {"procedure_code": code, "revenue_code": "0360"}
-        for code in ("29881", "29880")
-    ]
+    lines = [{"procedure_code": code, "revenue_code": "0360"} for code in ("29881", "29880")]
     result = _scrub(session, date(2026, 10, 15), lines, kind="I", facility_type_code="13")
     assert "CD-PTP-001" not in _ids(result)
     assert result.data_versions["ncci-ptp"] == "none loaded (not checked)"
