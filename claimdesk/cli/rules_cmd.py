@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from claimdesk.cli._utilities import bad_input, print_json
+from claimdesk.cli.rules_learned import register as register_learned
 
 KINDS = ("ncci-ptp", "mue", "hcpcs", "icd10cm")
 
@@ -19,6 +20,8 @@ app = typer.Typer(
     help="CMS edit files the scrubber reads (NCCI PTP, MUE, HCPCS, ICD-10-CM).",
     no_args_is_help=True,
 )
+# Learned rules: suggest, backtest, approve (claimdesk.cli.rules_learned).
+register_learned(app)
 
 
 @app.command("load")
