@@ -41,6 +41,13 @@ def private_file(path: Path) -> Path:
     """Create ``path`` empty if missing, 0600 either way (before anyone writes into it)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)  # an existing one is left
+    if path.exists():
+        # Never open (and close) a file that may be in use: closing any descriptor of a
+        # SQLite database drops every POSIX lock this process holds on it, and another
+        # process may then delete the WAL under our open connections.
+        with contextlib.suppress(OSError):
+            os.chmod(path, FILE_MODE)
+        return path
     fd = os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE)
     os.close(fd)
     with contextlib.suppress(OSError):
