@@ -10,6 +10,7 @@ the rest of its batch goes out.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -58,18 +59,17 @@ class SendRun:
     payer_errors: int = 0
 
 
-def scrub_ready_claims(engine: Engine, *, today: date, limit: int = 5000) -> ScrubRun:
-    """Run the rule pack over every ready claim: clean → queued, errors → scrub review."""
+def scrub_ready_claims(
+    engine: Engine, *, today: date, limit: int = 5000, only: Collection[int] | None = None
+) -> ScrubRun:
+    """Run the rule pack over every ready claim (or those of ``only``): clean → queued,
+    errors → scrub review."""
     run = ScrubRun()
     with Session(engine) as session:
-        claim_ids = list(
-            session.exec(
-                select(col(Claim.id))
-                .where(Claim.status == "ready")
-                .order_by(col(Claim.id))
-                .limit(limit)
-            ).all()
-        )
+        query = select(col(Claim.id)).where(Claim.status == "ready")
+        if only is not None:  # the 837 export scrubs just the claims it was asked for
+            query = query.where(col(Claim.id).in_(list(only)))
+        claim_ids = list(session.exec(query.order_by(col(Claim.id)).limit(limit)).all())
         # The core pack plus the learned rules a lead approved, read once per run.
         pack = scrub_pack(session)
     for claim_id in claim_ids:
