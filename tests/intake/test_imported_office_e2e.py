@@ -9,8 +9,11 @@ eligibility (270/271), scrub, batches, sending, acknowledgements (999/277CA).
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,9 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
+from typer.testing import CliRunner
 
+from claimdesk.cli.main import app
 from claimdesk.clock import today
 from claimdesk.db import make_engine, session_scope
 from claimdesk.eligibility.service import run_eligibility, select_coverages_to_check
@@ -29,7 +34,9 @@ from claimdesk.intake.patients import import_patients
 from claimdesk.intake.sim_roster import push_roster
 from claimdesk.migrate import upgrade_database
 from claimdesk.payer_sim.testing import start_payer_sim, stop_payer_sim
-from claimdesk.settings import Settings
+from claimdesk.settings import Settings, get_settings
+from claimdesk.stack import ProcessRef, StackInfo
+from claimdesk.stack_procs import start_time
 from claimdesk.submission.acknowledgements import retrieve_acknowledgements
 from claimdesk.submission.service import (
     build_batches,
@@ -52,6 +59,7 @@ class World:
     engine: Engine
     settings: Settings
     sim: str
+    process: subprocess.Popen[bytes]
 
     def roster(self) -> dict[str, dict[str, Any]]:
         members = httpx.get(f"{self.sim}/admin/roster", timeout=10).json()
@@ -71,7 +79,7 @@ def world(databases: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     url, process = start_payer_sim(tmp, seed=7, config={"clock_start": SIM_DAY.isoformat()})
     settings = base.model_copy(update={"payer_sim_url": f"{url}/core", "clock_source": "payer_sim"})
     try:
-        yield World(engine, settings, url)
+        yield World(engine, settings, url, process)
     finally:
         stop_payer_sim(process)
         engine.dispose()
@@ -146,3 +154,42 @@ def test_the_imported_claims_are_verified_sent_and_acknowledged(world: World) ->
     assert set(statuses.values()) == {"accepted"}, statuses
     received = httpx.get(f"{world.sim}/admin/claims", timeout=10).json()
     assert {r["receipts"][0]["pcn"] for r in received} == set(statuses)
+
+
+def test_an_import_beside_a_running_stack_tells_its_simulator(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    push_roster(world.engine, world.sim)
+    # The data directory's stack record, as `claimdesk up` writes it: this process
+    # supervises, the simulator process is its payer-sim.
+    me, sim = os.getpid(), world.process.pid
+    record = StackInfo(
+        version="test",
+        started_at="2026-11-30T08:00:00+00:00",
+        data_dir=str(world.settings.data_dir),
+        supervisor=ProcessRef(me, os.getpgrp(), start_time(me)),
+        ports={},
+        prefect_api_url="http://127.0.0.1:9/api",
+        payer_sim_url=f"{world.sim}/core",
+        ui_url=None,
+        children={"payer-sim": ProcessRef(sim, sim, start_time(sim))},
+    )
+    (world.settings.data_dir / "stack.json").write_text(json.dumps(asdict(record)))
+    rows = (EXAMPLE / "patients.csv").read_text().splitlines()
+    new = rows[2].replace("A10002", "A10099").replace("MRN-20002", "MRN-20099")
+    csv_path = tmp_path / "more.csv"
+    csv_path.write_text("\n".join([rows[0], new.replace("ACM448120", "ACM999001")]) + "\n")
+    monkeypatch.setenv("CLAIMDESK_DATA_DIR", str(world.settings.data_dir))
+    monkeypatch.delenv("CLAIMDESK_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["patients", "import", str(csv_path)])
+    finally:
+        get_settings.cache_clear()
+        (world.settings.data_dir / "stack.json").unlink()
+
+    assert result.exit_code == 0, result.output
+    assert "payer simulator: 1 member(s) and 0 payer(s) added or brought up to date" in (
+        result.output
+    )
+    assert world.roster()["ACM999001"]["last_name"] == "WISNIEWSKI"
