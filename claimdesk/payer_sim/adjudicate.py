@@ -12,10 +12,11 @@ line is denied by rule or priced against the fee schedule:
     CO-18   exact duplicate of an earlier paid claim (member, date, codes)
     CO-197  the code needs a prior authorization and there is no REF*G1 (LQ M62)
     CO-50   not medically necessary for the principal diagnosis (LQ N115)
-    CO-97   bundled into another line's service (LQ M15)
-    paid    CO-45 down to the allowed amount, PR-3 copay (once, on an E/M line),
-            PR-1 deductible, PR-2 coinsurance (capped at out-of-pocket remaining),
-            CO-253 2 % sequestration on Medicare-like payers
+    CO-4    the payer requires a modifier on the code (``PayerConfig.required_modifiers``)
+    CO-97   bundled into another line's service (LQ M15), shared or the payer's own
+    paid    CO-45 down to the allowed amount (the payer's rate changes applied), PR-3
+            copay (once, on an E/M line), PR-1 deductible, PR-2 coinsurance (capped at
+            out-of-pocket remaining), CO-253 2 % sequestration on Medicare-like payers
 
 Every result balances: charge − paid = Σ adjustments, per line and per claim.
 """
@@ -125,7 +126,7 @@ def _claim_denial(
 
 
 def _line_denial(
-    claim: InClaim, index: int, config: SimConfig, overturned: Collection[str]
+    claim: InClaim, index: int, config: SimConfig, payer: PayerConfig, overturned: Collection[str]
 ) -> tuple[str, tuple[str, ...]] | None:
     line = claim.lines[index]
     code = line.procedure
@@ -141,7 +142,9 @@ def _line_denial(
     for procedure, prefix in config.not_medically_necessary:
         if code == procedure and principal.startswith(prefix) and "50" not in overturned:
             return "50", ("N115",)
-    for component, primary in config.bundles:
+    if code in payer.required_modifiers and payer.required_modifiers[code] not in line.modifiers:
+        return "4", ()
+    for component, primary in (*config.bundles, *payer.bundles):
         others = [other.procedure for n, other in enumerate(claim.lines) if n != index]
         if code == component and any(o.startswith(primary) for o in others):
             return "97", ("M15",)
@@ -171,9 +174,22 @@ def _denied_line(line: InLine, carc: str, remarks: tuple[str, ...]) -> LineResul
     return LineResult(**base, paid=ZERO, adjustments=adjustments, remarks=remarks)
 
 
-def allowed_amount(config: SimConfig, procedure: str, units: Decimal, charge: Decimal) -> Decimal:
-    """Fee schedule × units, or the default share of the charge; never above the charge."""
+def allowed_amount(
+    config: SimConfig,
+    procedure: str,
+    units: Decimal,
+    charge: Decimal,
+    *,
+    payer: PayerConfig | None = None,
+    on: date | None = None,
+) -> Decimal:
+    """Fee schedule × units (× the payer's rate change in force ``on``), or the default
+    share of the charge; never above the charge."""
     rate = config.fee_schedule.get(procedure)
+    if rate is not None and payer is not None and on is not None:
+        changes = [c for c in payer.rate_changes if c.code == procedure and c.effective <= on]
+        if changes:
+            rate = money(rate * max(changes, key=lambda c: c.effective).factor)
     allowed = rate * units if rate is not None else charge * config.default_allowed_ratio
     return money(min(allowed, charge))
 
@@ -203,13 +219,14 @@ def adjudicate_claim(
     denials: list[str] = []
     used_deductible = used_oop = ZERO
     for index, line in enumerate(claim.lines):
-        line_denial = _line_denial(claim, index, config, overturned)
+        line_denial = _line_denial(claim, index, config, payer, overturned)
         if line_denial is not None:
             results.append(_denied_line(line, *line_denial))
             denials.append(line_denial[0])
             continue
         charge = money(line.charge)
-        allowed = allowed_amount(config, line.procedure, line.units, charge)
+        on = line.service_date or claim.first_service_date
+        allowed = allowed_amount(config, line.procedure, line.units, charge, payer=payer, on=on)
         remaining = allowed
         copay = ZERO
         if copay_due > 0 and _EVALUATION.match(line.procedure):

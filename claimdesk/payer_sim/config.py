@@ -31,6 +31,19 @@ class PayerConfig(_Model):
     timely_filing_days: int = 365
     tax_id: str = "123456789"  # TRN03 is "1" + this
     insurance_type: str = "PR"  # EB04 in 271s: PR (PPO), MB (Medicare B), HM (HMO)
+    # Planted quirks, for claimdesk's learners (claimdesk.learning) to find:
+    # code → modifier a line must carry, else CO-4 (the modifier is required).
+    required_modifiers: dict[str, str] = Field(default_factory=dict)
+    # [component, primary prefix]: this payer's own CO-97 bundles, beside the shared ones.
+    bundles: list[tuple[str, str]] = Field(default_factory=list)
+    # From a date of service on, a code's fee schedule amount times a factor (a rate cut).
+    rate_changes: list[RateChange] = Field(default_factory=list)
+
+
+class RateChange(_Model):
+    code: str
+    effective: date
+    factor: Decimal = Field(gt=0)
 
 
 class RosterMember(_Model):
@@ -121,6 +134,9 @@ DEFAULT_FEE_SCHEDULE: dict[str, Decimal] = {
         "72148": "240.00", "70551": "260.00", "73721": "230.00", "29881": "520.00",
     }.items()
 }  # fmt: skip
+
+
+PayerConfig.model_rebuild()
 
 
 class SimConfig(_Model):
