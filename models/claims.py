@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import field_validator, model_validator
 from sqlalchemy import Index
@@ -35,6 +36,9 @@ class ClaimBase(SQLModel):
     place_of_service: str = Field(default="11", max_length=2)
     # 837I type of bill facility code (CLM05-1), e.g. "13" hospital outpatient.
     facility_type_code: str | None = Field(default=None, max_length=2)
+    # 837I beyond the bill type: admission, patient status, UB-04 codes, operating physicians
+    # (keys and checks in claimdesk.claims.institutional); {} on a professional claim.
+    institutional: dict[str, Any] = json_field(default_factory=dict)
     service_from: date
     service_to: date
     total_charge: Decimal = money_field()

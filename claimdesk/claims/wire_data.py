@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from claimdesk.claims.institutional import institutional_fields
 from claimdesk.claims.wire_parties import (
     DEFAULT_CONTACT_PHONE,
     billing_provider,
@@ -244,6 +245,8 @@ def _claim(
     number = text.optional("authorization.number", authorization.number) if authorization else None
     other_payers = _other_payers(session, claim, text)
     pcn = text("claim.patient_control_number", claim.patient_control_number)
+    # 837I: admission, patient status, UB-04 codes and physicians from the claim's own data.
+    facility = institutional_fields(session, claim, text) if institutional else {}
     original = text.optional("claim.original_claim_number", claim.original_payer_claim_number)
     payer_ref = cd.PayerRef(name=cut(text("payer.name", payer.name), 60), payer_id=payer.payer_id)
     wire_lines = tuple(
@@ -265,7 +268,6 @@ def _claim(
             frequency_code=claim.frequency_code,
             statement_from=claim.service_from if institutional else None,
             statement_through=claim.service_to if institutional else None,
-            patient_status_code="01" if institutional else None,
             original_claim_number=original,
             prior_authorization=number
             if authorization and authorization.kind == "prior_auth"
@@ -278,6 +280,7 @@ def _claim(
             attending_provider=provider if institutional else None,
             other_payers=other_payers,
             lines=wire_lines,
+            **facility,
         ),
     )
 

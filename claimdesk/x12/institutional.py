@@ -59,8 +59,8 @@ class ValueCode(X12Model):
         return self
 
 
-def _codes(max_length: int = 2 * _HI_CODES) -> object:
-    return Field(default=(), max_length=max_length)
+# Each code list fits two HI segments.
+_AT_MOST = Field(max_length=2 * _HI_CODES)
 
 
 class InstitutionalData(X12Model):
@@ -68,7 +68,7 @@ class InstitutionalData(X12Model):
 
     admission_hour: Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3])[0-5][0-9]$")] | None = None
     admitting_diagnosis: Annotated[str, Field(pattern=r"^[A-Z][0-9][0-9A-Z]{1,5}$")] | None = None
-    condition_codes: Annotated[tuple[Annotated[str, Field(pattern=_UB_CODE)], ...], _codes()]
-    occurrences: Annotated[tuple[Occurrence, ...], _codes()]
-    occurrence_spans: Annotated[tuple[OccurrenceSpan, ...], _codes()]
-    value_codes: Annotated[tuple[ValueCode, ...], _codes()]
+    condition_codes: Annotated[tuple[Annotated[str, Field(pattern=_UB_CODE)], ...], _AT_MOST] = ()
+    occurrences: Annotated[tuple[Occurrence, ...], _AT_MOST] = ()
+    occurrence_spans: Annotated[tuple[OccurrenceSpan, ...], _AT_MOST] = ()
+    value_codes: Annotated[tuple[ValueCode, ...], _AT_MOST] = ()
