@@ -28,7 +28,7 @@ def import_file(
     """Store the bundle's patients, coverages and Claims (as draft claims): all, or nothing."""
     from claimdesk.cli._context import load_settings
     from claimdesk.cli._roster import tell_running_simulator
-    from claimdesk.cli.patients_cmd import refuse, show
+    from claimdesk.cli.patients_cmd import database_errors, refuse, show
     from claimdesk.db import make_engine
     from claimdesk.intake.fhir_bundle import import_bundle
     from claimdesk.intake.problems import ImportRefused
@@ -37,9 +37,10 @@ def import_file(
     engine = make_engine(settings)
     try:
         try:
-            report = import_bundle(
-                engine, data=path.read_bytes(), actor=user or f"cli:{getpass.getuser()}"
-            )
+            with database_errors():
+                report = import_bundle(
+                    engine, data=path.read_bytes(), actor=user or f"cli:{getpass.getuser()}"
+                )
         except ImportRefused as exc:
             refuse(exc, path, json_output)
         told = tell_running_simulator(engine, settings)

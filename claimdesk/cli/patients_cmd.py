@@ -6,6 +6,8 @@ The services are imported inside the command, so `claimdesk --help` stays quick.
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -42,9 +44,10 @@ def import_file(
     engine = make_engine(settings)
     try:
         try:
-            report = import_patients(
-                engine, data=path.read_bytes(), actor=user or f"cli:{getpass.getuser()}"
-            )
+            with database_errors():
+                report = import_patients(
+                    engine, data=path.read_bytes(), actor=user or f"cli:{getpass.getuser()}"
+                )
         except ImportRefused as exc:
             refuse(exc, path, json_output)
         from claimdesk.cli._roster import tell_running_simulator
@@ -53,6 +56,21 @@ def import_file(
     finally:
         engine.dispose()
     show(report, json_output, told)
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """A database that cannot be used (none yet, not upgraded) is a clear error."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        yield
+    except (OperationalError, ProgrammingError) as exc:
+        first = str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__
+        exit_with_error(
+            f"the database could not be used ({first}); "
+            "create or upgrade it with `claimdesk db upgrade`"
+        )
 
 
 def refuse(exc: ImportRefused, path: Path, json_output: bool) -> NoReturn:

@@ -240,13 +240,17 @@ def test_rows_of_one_patient_must_agree_and_a_record_number_is_one_patient(
 
 def test_the_command_line_in_a_real_process(databases: Any, tmp_path: Path) -> None:
     settings = databases.settings("sqlite", tmp_path)  # one real process is enough
-    engine = make_engine(settings)
-    upgrade_database(engine)
-    import_office(engine, EXAMPLE / "office.yaml", actor="tester")
     env = {**os.environ, "CLAIMDESK_DATA_DIR": str(settings.data_dir)}
     env.pop("CLAIMDESK_DATABASE_URL", None)
     claimdesk = str(Path(sys.executable).parent / "claimdesk")
     command = [claimdesk, "patients", "import", "docs/examples/patients.csv"]
+    # A data directory whose database was never created: said so, with what to run.
+    empty = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert empty.returncode == 1 and "Traceback" not in empty.stderr
+    assert "create or upgrade it with `claimdesk db upgrade`" in empty.stderr
+    engine = make_engine(settings)
+    upgrade_database(engine)
+    import_office(engine, EXAMPLE / "office.yaml", actor="tester")
 
     first = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     again = subprocess.run(
