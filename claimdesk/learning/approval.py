@@ -18,7 +18,7 @@ from claimdesk.learning.backtest import Backtest
 from claimdesk.learning.patterns import Suggestion
 from claimdesk.learning.status import LEARNED_RULE
 from claimdesk.rules import DEFAULT_PACK
-from claimdesk.rules.learned import LearnedRuleSpec
+from claimdesk.rules.learned import LearnedRuleSpec, fix_for
 from claimdesk.submission.learned import learned_pack_version, scrub_pack, spec_of
 from models import LearnedRule, User, append_audit_event
 from models.types import utcnow
@@ -61,7 +61,7 @@ def store_rule(
         modifier=spec.modifier,
         other_code=spec.other_code,
         words=spec.words or _default_words(spec),
-        fix=spec.fix or _default_fix(spec),
+        fix=spec.fix or fix_for(spec),
         evidence=evidence or {},
         created_by=actor,
     )
@@ -163,9 +163,3 @@ def _default_words(spec: LearnedRuleSpec) -> str:
     if spec.kind == "required_modifier":
         return f"{spec.payer_id}: {spec.procedure_code} without {spec.modifier} → hold"
     return f"{spec.payer_id}: {spec.procedure_code} with {spec.other_code} same day → hold"
-
-
-def _default_fix(spec: LearnedRuleSpec) -> str:
-    if spec.kind == "required_modifier":
-        return f"add modifier {spec.modifier}"
-    return f"do not bill {spec.procedure_code} with {spec.other_code}, or mark it distinct (59)"

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from claimdesk.learning.history import DEFAULT_WINDOW_DAYS, ZERO, LineOutcome
-from claimdesk.rules.learned import LearnedRuleSpec
+from claimdesk.rules.learned import LearnedRuleSpec, fix_for
 
 DEFAULT_MIN_LINES = 5
 # Denied share at or above which the bad side counts as denied, at or below which the
@@ -180,10 +180,8 @@ def _split(
     dollars = sum((line.denied_amount for line in bad_denied), ZERO)
     if spec.kind == "required_modifier":
         condition, other_side = f"without {spec.modifier}", f"with {spec.modifier}"
-        fix = f"add modifier {spec.modifier}"
     else:
         condition, other_side = f"with {spec.other_code} same day", f"without {spec.other_code}"
-        fix = f"do not bill {spec.procedure_code} with {spec.other_code}, or mark it distinct (59)"
     words = (
         f"{spec.payer_id}: {spec.procedure_code} {condition} → hold; {carc}, "
         f"{len(bad_denied)} of {len(bad)} denied, {good_denied} of {len(good)} "
@@ -191,7 +189,7 @@ def _split(
     )
     return [
         Suggestion(
-            rule=spec.model_copy(update={"words": words, "fix": fix}),
+            rule=spec.model_copy(update={"words": words, "fix": fix_for(spec)}),
             carc=carc,
             bad_denied=len(bad_denied),
             bad_total=len(bad),

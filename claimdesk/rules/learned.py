@@ -68,6 +68,13 @@ def lines_held(spec: LearnedRuleSpec, snapshot: ClaimSnapshot) -> tuple[int, ...
     return tuple(held)
 
 
+def fix_for(spec: LearnedRuleSpec) -> str:
+    """The suggested fix a held claim shows, in words."""
+    if spec.kind == "required_modifier":
+        return f"add modifier {spec.modifier}"
+    return f"do not bill {spec.procedure_code} with {spec.other_code}, or mark it distinct (59)"
+
+
 def learned_rule(spec: LearnedRuleSpec) -> Rule:
     def check(snapshot: ClaimSnapshot) -> Iterator[Hit]:
         for number in lines_held(spec, snapshot):
