@@ -37,7 +37,12 @@ COVERAGE = PageSpec(
     "pages/coverage_page.py", "Coverage", "coverage", ":material/health_and_safety:",
     "claim.view_phi",
 )  # fmt: skip
-ALL_PAGES = (QUEUE, TASK, REASSIGN, DASHBOARD, USERS, PAPER_EOB, COVERAGE)
+# 835s in, 837s out and their acknowledgements, as files for portals (same roles as paper EOBs).
+PORTAL_FILES = PageSpec(
+    "pages/remittances_page.py", "Portal files", "portal-files", ":material/upload_file:",
+    "task.comment",
+)  # fmt: skip
+ALL_PAGES = (QUEUE, TASK, REASSIGN, DASHBOARD, USERS, PAPER_EOB, PORTAL_FILES, COVERAGE)
 # Patient billing: roles from claimdesk/billing/roles.py (its services check every action
 # again). Deposits and refunds are for leads and the overseers, not for specialists.
 PAGE_ROLES: dict[str, frozenset[str]] = {
