@@ -16,6 +16,7 @@ from sqlmodel import Session, col, or_, select
 
 from claimdesk.access.auth import load_active_user
 from claimdesk.access.permissions import require
+from claimdesk.claims.ledger import ClaimBalance, claim_balance
 from claimdesk.codes import meanings as codes
 from claimdesk.db import session_scope
 from claimdesk.documents import DocumentStore
@@ -85,6 +86,7 @@ class TaskView:
     flow_run_url: str | None = None
     decision: dict[str, Any] | None = None
     decided_by: str | None = None
+    balance: ClaimBalance | None = None  # the encounter's money (claims.ledger)
 
     @property
     def reason(self) -> Reason:
@@ -197,6 +199,7 @@ def _fill_claim(session: Session, view: TaskView, claim: Claim) -> None:
         )
     ]
     view.timeline = _timeline(session, view.task, claim, view.comments)
+    view.balance = claim_balance(session, cid or 0)
 
 
 def _payer_answer(session: Session, task: ReviewTask, claim: Claim) -> list[CodeLine]:
