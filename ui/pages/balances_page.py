@@ -10,8 +10,9 @@ import streamlit as st
 
 from claimdesk.billing import views as billing
 from claimdesk.errors import ClaimdeskError
+from claimdesk.reporting import patient_history
 from models.types import utcnow
-from ui.components import auth
+from ui.components import auth, charts
 from ui.deps import get_engine
 from ui.navigation import BALANCES, PAYMENTS
 
@@ -44,6 +45,20 @@ def detail(patient_id: int) -> None:
     cols[2].metric("Payments", len(d.payments))
     if auth.can(user, "billing.post"):
         st.markdown(f"[Post a payment]({PAYMENTS.url_path}?patient={patient_id})")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Balance over time")
+        if history := patient_history.balance_history(d, as_of=today):
+            st.altair_chart(charts.balance_over_time(history), key="balances.history")
+        else:
+            st.write("Nothing posted yet.")
+    with right:
+        st.subheader("Patient balance by age, month by month")
+        ageing = patient_history.ageing_history(d, as_of=today)
+        if any(p.dollars for p in ageing):
+            st.altair_chart(charts.ageing_over_time(ageing), key="balances.ageing")
+        else:
+            st.write("The patient has owed nothing so far.")
     st.subheader("Claims")
     st.dataframe(
         [

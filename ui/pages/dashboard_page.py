@@ -11,10 +11,10 @@ import pandas as pd
 import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
-from claimdesk.reporting import dashboard, patient_kpis
+from claimdesk.reporting import dashboard, patient_kpis, trends
 from claimdesk.reporting import flow_runs as prefect_runs
 from models.types import utcnow
-from ui.components import auth
+from ui.components import auth, charts
 from ui.deps import get_engine, get_settings
 from ui.navigation import QUEUE
 
@@ -210,6 +210,45 @@ def kpis() -> None:
 
 
 @st.fragment(run_every=QUEUE_REFRESH_S * 10)
+def kpi_trends() -> None:
+    st.header("Trends by month of service")
+    try:
+        t = trends.read_trends(engine, username=user.username)
+    except ClaimdeskError as exc:
+        st.error(str(exc))
+        return
+    left, right = st.columns([2, 1])
+    with left:
+        st.subheader("KPIs by month")
+        st.caption("Hover a point for the KPI's definition (HFMA MAP Keys, MGMA).")
+        if any(p.value is not None for p in t.kpis):
+            st.altair_chart(charts.kpi_rates(t.kpis), width="stretch", key="dashboard.kpi_rates")
+        else:
+            st.write("No claims served in the last months.")
+    with right:
+        st.subheader("Days in A/R")
+        if any(p.kpi == "days_in_ar" and p.value is not None for p in t.kpis):
+            st.altair_chart(charts.kpi_days(t.kpis), width="stretch", key="dashboard.kpi_days")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Denial rate by payer and CARC class")
+        if t.heatmap:
+            st.altair_chart(
+                charts.denial_heatmap(t.heatmap), width="stretch", key="dashboard.heatmap"
+            )
+        else:
+            st.write("No denials among the adjudicated claims.")
+    with right:
+        st.subheader("Dollars at risk by deadline week")
+        if t.at_risk:
+            st.altair_chart(
+                charts.at_risk_by_week(t.at_risk), width="stretch", key="dashboard.at_risk"
+            )
+        else:
+            st.write("No open task has a deadline.")
+
+
+@st.fragment(run_every=QUEUE_REFRESH_S * 10)
 def patient_billing() -> None:
     st.header("Patient balances and cash")
     try:
@@ -286,4 +325,5 @@ def patient_billing() -> None:
 queue_health()
 flow_runs()
 kpis()
+kpi_trends()
 patient_billing()

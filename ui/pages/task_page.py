@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from claimdesk.errors import ClaimdeskError, ReviewConflict
+from claimdesk.errors import ClaimdeskError
 from claimdesk.reporting import flow_runs
-from claimdesk.workqueue import queue, resolve, task_view
-from ui.components import auth, decision_form
-from ui.deps import get_document_store, get_engine, get_resumer, get_settings
+from claimdesk.workqueue import queue, task_charts, task_view
+from ui.components import auth, charts, task_decision
+from ui.deps import get_document_store, get_engine, get_settings
 from ui.navigation import QUEUE
 
 user = auth.page_user("task.view")
@@ -96,6 +96,9 @@ with tabs[0]:
                 f"{c.group_number or '-'} · plan {c.plan_name or '-'} · {c.relationship} · "
                 f"effective {c.effective_from} to {c.effective_to or 'open'}"
             )
+        if money := task_charts.task_money(view):
+            st.subheader("Where the money went")
+            st.altair_chart(charts.waterfall(money), key="task.waterfall")
         st.subheader("Lines")
         st.dataframe(
             [
@@ -184,6 +187,8 @@ with tabs[2]:
                 else:
                     st.success("Attached.")
 with tabs[3]:
+    if view.timeline:
+        st.altair_chart(charts.timeline(task_charts.timeline_points(view)), key="task.timeline")
     st.dataframe(
         [{"When": e.at, "What": e.source, "Who": e.actor, "Detail": e.text} for e in view.timeline],
         hide_index=True,
@@ -222,25 +227,4 @@ with tabs[5]:
         st.info("Your role can read this task but not decide it.")
     else:
         st.session_state["task.form_shown"] = task_id
-        decision = decision_form.show(task.decision_schema, key=f"decision.{task_id}")
-        if decision is not None:
-            problems = resolve.check_decision(task.kind, decision)
-            if problems:
-                st.error(
-                    "The decision is not complete:\n\n" + "\n".join(f"- {p}" for p in problems)
-                )
-            else:
-                try:
-                    outcome = resolve.submit_decision(
-                        engine,
-                        username=user.username,
-                        task_id=task_id,
-                        decision=decision,
-                        resumer=get_resumer(),
-                    )
-                except ReviewConflict as exc:
-                    st.warning(f"Someone else got there first: {exc}")
-                except ClaimdeskError as exc:
-                    st.error(str(exc))
-                else:
-                    st.success(f"Decision #{outcome.decision_id}: {outcome.message}.")
+        task_decision.decide(engine, user, view)
