@@ -111,5 +111,16 @@ async def session_cookie(request: Request) -> Response:
     return response
 
 
+def path_under(base_url_path: str) -> str:
+    """The route's address below Streamlit's ``server.baseUrlPath`` (what the page fetches)."""
+    base = base_url_path.strip("/")
+    return f"/{base}{PATH}" if base else PATH
+
+
 def routes() -> list[Route]:
-    return [Route(PATH, session_cookie, methods=["POST", "DELETE"])]
+    # Streamlit mounts its own routes under server.baseUrlPath and ours as given: answer
+    # at the root and under any base path, so a proxy forwarding only the base finds it.
+    return [
+        Route(PATH, session_cookie, methods=["POST", "DELETE"]),
+        Route("/{base:path}" + PATH, session_cookie, methods=["POST", "DELETE"]),
+    ]

@@ -214,3 +214,14 @@ def test_the_route_clears_only_the_ended_session_s_cookie(
     assert cleared.json() == {"cleared": True}
     assert 'claimdesk_session=""' in cleared.headers["set-cookie"]
     assert "Max-Age=0" in cleared.headers["set-cookie"]
+
+
+def test_the_route_answers_under_streamlit_s_base_url_path_too(
+    engine: Engine, settings: Settings, client: TestClient
+) -> None:
+    assert session_routes.path_under("") == session_routes.PATH
+    assert session_routes.path_under("/claimdesk/") == "/claimdesk" + session_routes.PATH
+    started = sessions.start_session(engine, username="sam", method="password", settings=settings)
+    assert started is not None
+    answer = client.post(session_routes.path_under("claimdesk"), json={"handoff": started.handoff})
+    assert answer.status_code == 200 and "HttpOnly" in answer.headers["set-cookie"]

@@ -22,14 +22,13 @@ from claimdesk.access import sessions
 from claimdesk.settings import Settings
 from models.types import utcnow
 from ui.navigation import ALL_PAGES, BILLING_PAGES
-from ui.session_routes import PATH
+from ui.session_routes import path_under
 
 USER_KEY, SEEN_KEY, STARTED_KEY = "auth.user", "auth.last_seen", "auth.signed_in_at"
 NOTICE_KEY, SSO_KEY = "auth.notice", "auth.sso"
 SID_KEY = "auth.sid"
 TOUCHED_KEY = "auth.sid_touched"
 CLEAR_KEY = "auth.cookie_clear"  # the ended session's id: clear the cookie if it names it
-ROUTE = PATH  # the app server's route (ui/session_routes)
 
 _ENDED = {
     "user": "You signed out (in this or another tab).",
@@ -145,9 +144,10 @@ def end(engine: Engine, reason: str) -> None:
 
 def _script(method: str, body: dict[str, str]) -> str:
     """The page asks the app server to set (POST) or clear (DELETE) the HttpOnly cookie."""
+    route = path_under(str(st.get_option("server.baseUrlPath") or ""))
     return (
         "<script>(function () {\n"
-        f"  fetch({json.dumps(ROUTE)}, {{method: {json.dumps(method)}, credentials: "
+        f"  fetch({json.dumps(route)}, {{method: {json.dumps(method)}, credentials: "
         "'same-origin', headers: {'Content-Type': 'application/json'}, "
         f"body: {json.dumps(json.dumps(body))}}}).catch(function () {{}});\n"
         "})();</script>"
