@@ -85,3 +85,12 @@ def test_bad_rules_are_refused_by_what_and_where(cli_env: Settings) -> None:
     assert unknown.exit_code == 1 and "learned rule 999 does not exist" in unknown.output
     nobody = runner.invoke(app, ["rules", "approve", "999", "--user", "nobody"])
     assert nobody.exit_code == 1 and "no user 'nobody'" in nobody.output
+
+
+def test_a_candidate_pack_is_backtested_whole(cli_env: Settings) -> None:
+    pack = "[" + RULE + '"modifier": "GP"}, ' + RULE + '"modifier": "59"}]'
+    result = runner.invoke(app, ["rules", "backtest", pack, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["claims_held"] == 10  # each claim counted once
+    bad = runner.invoke(app, ["rules", "backtest", "[" + RULE + '"modifier": "GP"}, {}]'])
+    assert bad.exit_code == 2 and "rule 2: payer_id: Field required" in bad.output
