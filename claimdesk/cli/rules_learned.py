@@ -16,7 +16,7 @@ from claimdesk.cli._utilities import bad_input, exit_with_error, print_json
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from claimdesk.learning.backtest import Backtest
+    from claimdesk.learning.backtest import Counts
     from claimdesk.rules.learned import LearnedRuleSpec
 
 _DAYS_HELP = "The rolling window in days (default: CLAIMDESK_LEARNING_WINDOW_DAYS, 90)."
@@ -42,8 +42,8 @@ def _window(days: int | None) -> tuple[date, int]:
         exit_with_error(exc)
 
 
-def _backtest_dict(result: Backtest) -> dict[str, Any]:
-    return result.model_dump(mode="json", exclude={"rule"}) | {"words": result.words}
+def _backtest_dict(result: Counts) -> dict[str, Any]:
+    return result.model_dump(mode="json", exclude={"rule", "rules"}) | {"words": result.words}
 
 
 def suggest(
@@ -91,8 +91,9 @@ def backtest(
     rule: str = typer.Argument(
         ...,
         metavar="RULE_JSON_OR_ID",
-        help='A learned rule\'s id, or a rule as JSON: {"payer_id": "SIMBLU", '
-        '"kind": "required_modifier", "procedure_code": "97110", "modifier": "GP"}.',
+        help='A learned rule\'s id, a rule as JSON ({"payer_id": "SIMBLU", '
+        '"kind": "required_modifier", "procedure_code": "97110", "modifier": "GP"}), '
+        "or a candidate pack: a JSON list of ids and rules.",
     ),
     days: int | None = typer.Option(None, "--days", help=_DAYS_HELP),
     json_output: bool = typer.Option(False, "--json", help="Print the backtest as JSON."),
@@ -106,30 +107,53 @@ def backtest(
     on, window = _window(days)
     try:
         with cli_session() as session:
-            spec = _spec(session, rule)
-            result = replay.backtest(spec, line_outcomes(session, today=on, days=window))
+            specs = _specs(session, rule)
+            history = line_outcomes(session, today=on, days=window)
+            result = (
+                replay.backtest(specs[0], history)
+                if len(specs) == 1
+                else replay.backtest_pack(specs, history)
+            )
     except ClaimdeskError as exc:
         exit_with_error(exc)
     if json_output:
         print_json(_backtest_dict(result) | {"window_days": window})
         return
-    typer.echo(f"{spec.payer_id} {spec.kind} {spec.procedure_code}: {result.words}")
+    named = ", ".join(f"{s.payer_id} {s.kind} {s.procedure_code}" for s in specs)
+    typer.echo(f"{named}: {result.words}")
 
 
-def _spec(session: Session, text: str) -> LearnedRuleSpec:
+def _specs(session: Session, text: str) -> list[LearnedRuleSpec]:
+    """An id, a rule's JSON, or a candidate pack: a JSON list of ids and rules."""
+    import json
+
     from pydantic import ValidationError
 
     from claimdesk.learning.approval import rule_spec
     from claimdesk.rules.learned import LearnedRuleSpec
 
     if text.strip().isdigit():
-        return rule_spec(session, int(text))
+        return [rule_spec(session, int(text))]
     try:
-        return LearnedRuleSpec.model_validate_json(text)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "the rule"
-        bad_input(f"RULE_JSON_OR_ID: {where}: {first['msg']} (give a rule id or a rule's JSON).")
+        data = json.loads(text)
+    except ValueError as exc:
+        bad_input(f"RULE_JSON_OR_ID: not an id or JSON ({exc}).")
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        bad_input("RULE_JSON_OR_ID: an empty list is no pack; give at least one rule.")
+    specs: list[LearnedRuleSpec] = []
+    for n, item in enumerate(items, start=1):
+        where = f"rule {n}: " if isinstance(data, list) else ""
+        if isinstance(item, int) and not isinstance(item, bool):
+            specs.append(rule_spec(session, item))
+            continue
+        try:
+            specs.append(LearnedRuleSpec.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or "the rule"
+            bad_input(f"RULE_JSON_OR_ID: {where}{field}: {first['msg']}.")
+    return specs
 
 
 def approve(

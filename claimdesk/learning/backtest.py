@@ -9,8 +9,9 @@ lines were all paid is a *false hold*: work the rule would have made for nothing
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -19,10 +20,9 @@ from claimdesk.rules.learned import LearnedRuleSpec, lines_held
 from claimdesk.rules.snapshot import ClaimSnapshot, LineSnapshot, PayerSnapshot
 
 
-class Backtest(BaseModel):
+class Counts(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    rule: LearnedRuleSpec
     claims_replayed: int
     claims_held: int
     lines_held: int
@@ -30,7 +30,7 @@ class Backtest(BaseModel):
     claims_caught: int  # held claims with at least one denied held line
     dollars_caught: Decimal
     false_holds: int  # held claims whose held lines were all paid
-    denials_missed: int  # denied lines of the rule's payer × procedure it would not hold
+    denials_missed: int  # denied lines of the rules' payer × procedure they would not hold
 
     @property
     def words(self) -> str:
@@ -39,6 +39,16 @@ class Backtest(BaseModel):
             f"{self.denials_caught} denied lines caught (${self.dollars_caught:,.2f}), "
             f"{self.false_holds} paid claims held, {self.denials_missed} denials missed"
         )
+
+
+class Backtest(Counts):
+    rule: LearnedRuleSpec
+
+
+class PackBacktest(Counts):
+    """A candidate pack: a claim is held when any of its rules holds one of its lines."""
+
+    rules: tuple[LearnedRuleSpec, ...]
 
 
 def adjudication_snapshot(lines: list[LineOutcome]) -> ClaimSnapshot:
@@ -67,22 +77,33 @@ def adjudication_snapshot(lines: list[LineOutcome]) -> ClaimSnapshot:
 
 
 def backtest(rule: LearnedRuleSpec, history: Iterable[LineOutcome]) -> Backtest:
+    return Backtest(rule=rule, **_replay((rule,), history))
+
+
+def backtest_pack(rules: Sequence[LearnedRuleSpec], history: Iterable[LineOutcome]) -> PackBacktest:
+    if not rules:
+        raise ValueError("a candidate pack needs at least one rule")
+    return PackBacktest(rules=tuple(rules), **_replay(rules, history))
+
+
+def _replay(rules: Sequence[LearnedRuleSpec], history: Iterable[LineOutcome]) -> dict[str, Any]:
     by_payment: dict[int, list[LineOutcome]] = defaultdict(list)
     for line in history:
         by_payment[line.claim_payment_id].append(line)
+    covered = {(rule.payer_id, rule.procedure_code) for rule in rules}
     held_claims = held_lines = caught = caught_claims = false_holds = missed = 0
     dollars = ZERO
     for payment_lines in by_payment.values():
-        numbers = set(lines_held(rule, adjudication_snapshot(payment_lines)))
+        snapshot = adjudication_snapshot(payment_lines)
+        numbers = {n for rule in rules for n in lines_held(rule, snapshot)}
         held = [line for line in payment_lines if line.line_number in numbers]
-        for line in payment_lines:
-            if (
-                line.denied
-                and line.line_number not in numbers
-                and line.payer_code == rule.payer_id
-                and line.procedure_code == rule.procedure_code
-            ):
-                missed += 1
+        missed += sum(
+            1
+            for line in payment_lines
+            if line.denied
+            and line.line_number not in numbers
+            and (line.payer_code, line.procedure_code) in covered
+        )
         if not held:
             continue
         held_claims += 1
@@ -94,14 +115,13 @@ def backtest(rule: LearnedRuleSpec, history: Iterable[LineOutcome]) -> Backtest:
             caught_claims += 1
         else:
             false_holds += 1
-    return Backtest(
-        rule=rule,
-        claims_replayed=len(by_payment),
-        claims_held=held_claims,
-        lines_held=held_lines,
-        denials_caught=caught,
-        claims_caught=caught_claims,
-        dollars_caught=dollars,
-        false_holds=false_holds,
-        denials_missed=missed,
-    )
+    return {
+        "claims_replayed": len(by_payment),
+        "claims_held": held_claims,
+        "lines_held": held_lines,
+        "denials_caught": caught,
+        "claims_caught": caught_claims,
+        "dollars_caught": dollars,
+        "false_holds": false_holds,
+        "denials_missed": missed,
+    }

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import Session
 
-from claimdesk.learning.backtest import backtest
+from claimdesk.learning.backtest import backtest, backtest_pack
 from claimdesk.learning.history import line_outcomes
 from claimdesk.learning.patterns import PatternKey, denial_patterns, suggest_rules
 from claimdesk.rules.learned import LearnedRuleSpec
@@ -126,3 +126,16 @@ def test_backtest_of_a_hand_written_bundled_pair(history: Session) -> None:
 def test_a_rule_missing_its_modifier_is_refused() -> None:
     with pytest.raises(ValueError, match="names its modifier"):
         LearnedRuleSpec(payer_id="SIMBLU", kind="required_modifier", procedure_code="97110")
+
+
+def test_backtest_of_a_candidate_pack_counts_each_claim_once(history: Session) -> None:
+    lines = line_outcomes(history, today=TODAY)
+    bundled = LearnedRuleSpec(
+        payer_id="SIMBLU", kind="bundled_pair", procedure_code="97530", other_code="97140"
+    )
+    result = backtest_pack([suggest_rules(lines)[0].rule, bundled], lines)
+    assert (result.claims_held, result.denials_caught, result.claims_caught) == (19, 17, 17)
+    assert (result.false_holds, result.denials_missed) == (2, 0)
+    assert result.dollars_caught == Decimal("2110.00")
+    with pytest.raises(ValueError, match="at least one rule"):
+        backtest_pack([], lines)
