@@ -27,6 +27,9 @@ def finish_sign_in(page: Any, username: str) -> None:
         return
     key = (page.url.split("/")[2], username)  # one enrolment per app server and user
     shown = page.locator("code").filter(has_text="otpauth://")
+    if key not in _secrets:
+        # First sign-in: the enrolment URI renders with (or just after) the code field.
+        shown.first.wait_for(timeout=30_000)
     if shown.count():
         _secrets[key] = shown.first.inner_text().strip()
     totp = pyotp.parse_uri(_secrets[key])
