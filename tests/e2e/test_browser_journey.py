@@ -300,9 +300,11 @@ def test_specialist_takes_the_next_task_and_a_decision_resumes_its_run(journey: 
     assert _run_history(task.flow_run_id)[-1] == "Suspended"
 
     page.get_by_role("tab", name="Decision").click()
-    page.get_by_test_id("stSelectbox").filter(has_text="Action").click()
-    page.get_by_role("option", name="override").click()
-    page.get_by_label("Reason", exact=True).fill("payer confirmed the modifiers by phone")
+    page.get_by_test_id("stSelectbox").filter(has_text="What to do").click()
+    page.get_by_role("option", name="Send it as it is: the finding does not apply").click()
+    page.get_by_label("Reason or note (stored as text)").fill(
+        "payer confirmed the modifiers by phone"
+    )
     _shot(journey, page, "task-decision-form")
     page.get_by_role("button", name="Submit decision").click()
     page.get_by_text("decision recorded; flow run resumed").wait_for()

@@ -36,10 +36,12 @@ from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
 from claimdesk.learning import approval
 from claimdesk.migrate import upgrade_database
 from claimdesk.reporting import dashboard
+from claimdesk.reporting.trends import read_trends
 from claimdesk.review import tasks as review_tasks
 from claimdesk.settings import Settings
 from claimdesk.workqueue import filters as queue_lists
 from claimdesk.workqueue import queue, resolve, saved_views, task_view
+from claimdesk.workqueue.forms import read_lookups
 from models import User
 from tests.factories import make_claim
 
@@ -236,6 +238,14 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
     "workqueue.saved_views.read_view": (
         READERS,
         lambda c, who: saved_views.read_view(c.engine, username=who, view_id=1),
+    ),
+    "reporting.trends.read_trends": (
+        OVERSEERS,
+        lambda c, who: read_trends(c.engine, username=who),
+    ),
+    "workqueue.forms.read_lookups": (
+        READERS,
+        lambda c, who: read_lookups(c.engine, username=who),
     ),
     "eligibility.view.read_coverage": (
         READERS,
