@@ -9,11 +9,14 @@ with one 835 set per billing provider (payee).
 from __future__ import annotations
 
 import json
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from claimdesk.payer_sim._x12 import Outbound
 from claimdesk.payer_sim.adjudicate import (
     ZERO,
     ClaimResult,
@@ -21,13 +24,33 @@ from claimdesk.payer_sim.adjudicate import (
     decide_appeal,
     reverse_result,
 )
+from claimdesk.payer_sim.config import PayerConfig, RosterMember, SimConfig
 from claimdesk.payer_sim.emit_835 import Payment, ProviderAdjustment, RemitClaim, emit_835
 from claimdesk.payer_sim.inbound import InClaim
+from claimdesk.payer_sim.state import Store
 
 if TYPE_CHECKING:
     from sqlite3 import Row
 
-    from claimdesk.payer_sim.engine import PayerSim
+
+class PayerSim(Protocol):
+    """The simulator as remittances use it (``claimdesk.payer_sim.engine.PayerSim``).
+
+    A protocol rather than an import: the engine runs what fell due here, so importing
+    the engine back would tie the two modules in a circle.
+    """
+
+    config: SimConfig
+    store: Store
+
+    def today(self) -> date: ...
+    def payer(self, payer_id: str) -> PayerConfig: ...
+    def member(self, member_id: str) -> RosterMember | None: ...
+    def add_members(self, members: Sequence[RosterMember]) -> None: ...
+    def rng(self, purpose: str) -> random.Random: ...
+    def outbound(self, sender_id: str, receiver_id: str) -> Outbound: ...
+    def queue_file(self, kind: str, recipient: str, data: bytes, payload_id: str) -> None: ...
+    def payload_id(self, kind: str) -> str: ...
 
 
 @dataclass

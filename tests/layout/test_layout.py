@@ -39,23 +39,13 @@ def _tree(path: Path) -> ast.Module:
     return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
 
 
-def _type_only(tree: ast.Module) -> set[int]:
-    """Ids of the import nodes under ``if TYPE_CHECKING:``: never executed, so no circle."""
-    found: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            found.update(id(child) for stmt in node.body for child in ast.walk(stmt))
-    return found
-
-
 def _imports(name: str, path: Path) -> Iterator[tuple[str, int]]:
-    """(imported module, line) for every import the module runs, lazy ones included."""
+    """(imported module, line) for every import in the module: lazy and type-only ones too.
+
+    A name imported for a type hint still ties two modules together.
+    """
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    tree = _tree(path)
-    type_only = _type_only(tree)
-    for node in ast.walk(tree):
-        if id(node) in type_only:
-            continue
+    for node in ast.walk(_tree(path)):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 yield alias.name, node.lineno
