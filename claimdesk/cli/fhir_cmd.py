@@ -5,7 +5,6 @@ The services are imported inside the command, so `claimdesk --help` stays quick.
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import typer
@@ -26,24 +25,7 @@ def import_file(
     user: str | None = typer.Option(None, "--user", help="Who imports (for the audit trail)."),
 ) -> None:
     """Store the bundle's patients, coverages and Claims (as draft claims): all, or nothing."""
-    from claimdesk.cli._context import load_settings
-    from claimdesk.cli._roster import tell_running_simulator
-    from claimdesk.cli.patients_cmd import database_errors, refuse, show
-    from claimdesk.db import make_engine
+    from claimdesk.cli.patients_cmd import run_import
     from claimdesk.intake.fhir_bundle import import_bundle
-    from claimdesk.intake.problems import ImportRefused
 
-    settings = load_settings()
-    engine = make_engine(settings)
-    try:
-        try:
-            with database_errors():
-                report = import_bundle(
-                    engine, data=path.read_bytes(), actor=user or f"cli:{getpass.getuser()}"
-                )
-        except ImportRefused as exc:
-            refuse(exc, path, json_output)
-        told = tell_running_simulator(engine, settings)
-    finally:
-        engine.dispose()
-    show(report, json_output, told, claims=True)
+    run_import(import_bundle, path, json_output, user, claims=True)

@@ -6,10 +6,10 @@ The services are imported inside the command, so `claimdesk --help` stays quick.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -35,9 +35,18 @@ def import_file(
     user: str | None = typer.Option(None, "--user", help="Who imports (for the audit trail)."),
 ) -> None:
     """Create or update the file's patients, coverages and authorizations: all, or nothing."""
-    from claimdesk.cli._context import load_settings
-    from claimdesk.db import make_engine
     from claimdesk.intake.patients import import_patients
+
+    run_import(import_patients, path, json_output, user)
+
+
+def run_import(
+    importer: Callable[..., Any], path: Path, json_output: bool, user: str | None, **shown: bool
+) -> None:
+    """Import the file in one transaction, tell a running simulator, print the report."""
+    from claimdesk.cli._context import load_settings
+    from claimdesk.cli._roster import tell_running_simulator
+    from claimdesk.db import make_engine
     from claimdesk.intake.problems import ImportRefused
 
     settings = load_settings()
@@ -45,17 +54,15 @@ def import_file(
     try:
         try:
             with database_errors():
-                report = import_patients(
+                report = importer(
                     engine, data=path.read_bytes(), actor=user or f"cli:{getpass.getuser()}"
                 )
         except ImportRefused as exc:
             refuse(exc, path, json_output)
-        from claimdesk.cli._roster import tell_running_simulator
-
         told = tell_running_simulator(engine, settings)
     finally:
         engine.dispose()
-    show(report, json_output, told)
+    show(report, json_output, told, **shown)
 
 
 @contextmanager
