@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -135,13 +136,14 @@ def test_samples_parse_cli_exit_code_and_message(name: str, error: str | None) -
         assert "Traceback" not in result.output
 
 
+# The installed console script, as a user runs it (CI has no `uv` on PATH).
+CLAIMDESK = str(Path(sys.executable).parent / "claimdesk")
+
+
 def test_samples_parse_in_a_real_process() -> None:
     good = subprocess.run(
         [
-            "uv",
-            "run",
-            "--offline",
-            "claimdesk",
+            CLAIMDESK,
             "x12",
             "parse",
             str(sample("835/moov__sample1.txt")),
@@ -155,10 +157,7 @@ def test_samples_parse_in_a_real_process() -> None:
     assert "835" in good.stdout and "NOT balanced" in good.stdout
     bad = subprocess.run(
         [
-            "uv",
-            "run",
-            "--offline",
-            "claimdesk",
+            CLAIMDESK,
             "x12",
             "parse",
             str(sample("835/moov__sample2.txt")),
