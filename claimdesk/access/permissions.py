@@ -83,6 +83,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "claim.void": frozenset({"lead", "manager"}),
     "dashboard.view": frozenset({"lead", "manager", "admin", "auditor"}),
     "user.manage": frozenset({"admin"}),
+    # The office's own data: practice, providers, payers and fee schedules (the admin pages).
+    "office.manage": frozenset({"admin"}),
     # Looking past the minimum necessary: a task or patient outside one's own queues,
     # with a reason (claimdesk.workqueue.necessary); admins manage accounts, not patients.
     "phi.search": frozenset({"specialist", "lead", "manager", "auditor"}),
