@@ -5,7 +5,6 @@ from claimdesk.denials.deadlines import (
     AppealLevel,
     appeal_deadline,
     appeal_levels,
-    denial_priority,
     due_date,
     find_level,
 )
@@ -25,7 +24,6 @@ __all__ = [
     "RoutingTable",
     "appeal_deadline",
     "appeal_levels",
-    "denial_priority",
     "due_date",
     "find_level",
     "load_routing_table",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -33,9 +32,6 @@ MEDICARE_LEVELS: tuple[dict[str, Any], ...] = (
     {"level": 4, "name": "appeals_council", "window_days": 60, "clock_starts": "notice+5"},
     {"level": 5, "name": "judicial_review", "window_days": 60, "clock_starts": "notice+5"},
 )
-# Priority scale: a denial worth this many dollars per day left is priority 100.
-_DOLLARS_PER_DAY_AT_100 = Decimal(10)
-MAX_PRIORITY = 1000  # the queue sorts on it; keep it bounded
 
 
 class AppealLevel(BaseModel):
@@ -96,16 +92,3 @@ def due_date(deadline: date, buffer_days: int) -> date:
 
 def days_left(deadline: date, today: date) -> int:
     return (deadline - today).days
-
-
-def denial_priority(amount: Decimal, deadline: date, today: date) -> int:
-    """Recoverable dollars per day left: $10/day is 100; at or past the deadline, the maximum.
-
-    ``priority = min(1000, round(10 × amount / max(days_left, 1)))``, so $300 with 30 days
-    left is 100 and the same $300 with 3 days left is 1000.
-    """
-    left = days_left(deadline, today)
-    if left <= 0:
-        return MAX_PRIORITY
-    value = (amount * 100 / _DOLLARS_PER_DAY_AT_100) / left
-    return max(0, min(MAX_PRIORITY, int(value.to_integral_value())))

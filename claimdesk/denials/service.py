@@ -35,12 +35,12 @@ from claimdesk.denials import (
     RoutingTable,
     appeal_deadline,
     appeal_levels,
-    denial_priority,
     due_date,
     find_level,
     load_routing_table,
 )
 from claimdesk.errors import NotFound
+from claimdesk.review.priority import value_priority
 from claimdesk.review.tasks import ensure_review_task
 from models import (
     Appeal,
@@ -171,7 +171,7 @@ def denial_review_spec(
         claim_version=claim.version,
         step=_step(session, denial, claim.version),
         payer_id=payer.id,
-        priority=denial_priority(denial.amount, deadline, today),
+        priority=value_priority(denial.amount, deadline, today),
         due_at=datetime.combine(due, time(17), tzinfo=UTC),
         context={
             "denial_id": denial.id,

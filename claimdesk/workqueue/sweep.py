@@ -4,8 +4,9 @@ claimdesk never waits for Prefect's pause timeout to notice a late task (runs
 suspend with none): this sweep, run every 15 minutes, reads the queue and
 claimdesk's one clock and
 
-- raises the priority of an open task as its due date nears (never lowers it);
-  a denial's priority is recomputed from its recoverable amount and days left;
+- raises the priority of an open task as its due date nears (never lowers it), to
+  at least the dollars at stake per day left before its deadline, for every kind
+  (a denial's recoverable amount, else the claim's charge; ``claimdesk.review.priority``);
 - marks a task whose payer deadline (``deadline_at``, else ``due_at``) passed
   while it was open (``overdue_at``), at the top of the queue;
 - hands a task nobody touched for its kind's SLA to the least-loaded lead
@@ -18,21 +19,22 @@ change.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from claimdesk.denials import denial_priority
+from claimdesk.review.priority import MAX_PRIORITY, value_priority
 from claimdesk.review.status import CLAIMED, OPEN_STATUSES
 from claimdesk.review.tasks import status_guard
 from claimdesk.workqueue.kinds import review_kind
-from models import Denial, ReviewTask, User, append_audit_event
+from models import Claim, Denial, ReviewTask, User, append_audit_event
 from models.types import utcnow
 
 ACTOR = "system:sweep"
-MAX_PRIORITY = 1000
 # Floors by days left to the due date: the nearer, the higher.
 PRIORITY_FLOORS = ((0, 900), (3, 700), (7, 500), (14, 300))
 
@@ -53,8 +55,9 @@ def sweep_review_deadlines(
     run = SweepRun()
     tasks = session.exec(select(ReviewTask).where(col(ReviewTask.status).in_(OPEN_STATUSES))).all()
     leads = _lead_load(session)
+    at_stake = _amounts_at_stake(session, tasks)
     for task in tasks:
-        _raise_priority(session, task, today, run)
+        _raise_priority(session, task, at_stake.get(task.id or 0), today, run)
         _mark_overdue(session, task, today, run)
         _escalate(session, task, wall_now, leads, run)
     session.flush()
@@ -65,7 +68,51 @@ def _days_left(moment: datetime | None, today: date) -> int | None:
     return None if moment is None else (moment.date() - today).days
 
 
-def _raise_priority(session: Session, task: ReviewTask, today: date, run: SweepRun) -> None:
+def _amounts_at_stake(session: Session, tasks: Sequence[ReviewTask]) -> dict[int, Decimal]:
+    """Dollars each task stands for: its denial's recoverable amount, else its claim's charge.
+
+    Two queries for the whole pass (the queue may hold 100,000 tasks).
+    """
+    claim_ids = {t.claim_id for t in tasks if t.claim_id is not None}
+    denial_ids = {
+        d for t in tasks if isinstance(d := t.context.get("denial_id"), int) and t.kind == "denial"
+    }
+    charges: dict[int, Decimal] = {}
+    for chunk in _chunks(sorted(claim_ids)):
+        query = select(col(Claim.id), col(Claim.total_charge)).where(col(Claim.id).in_(chunk))
+        charges.update({cid or 0: charge for cid, charge in session.exec(query)})
+    denials: dict[int, Decimal] = {}
+    for chunk in _chunks(sorted(denial_ids)):
+        query = select(col(Denial.id), col(Denial.amount)).where(col(Denial.id).in_(chunk))
+        denials.update({did or 0: amount for did, amount in session.exec(query)})
+    amounts: dict[int, Decimal] = {}
+    for task in tasks:
+        denial_id = task.context.get("denial_id") if task.kind == "denial" else None
+        amount = denials.get(denial_id) if isinstance(denial_id, int) else None
+        if amount is None and task.claim_id is not None:
+            amount = charges.get(task.claim_id)
+        if amount is not None:
+            amounts[task.id or 0] = amount
+    return amounts
+
+
+def _chunks(ids: list[int], size: int = 5000) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _deadline(task: ReviewTask) -> date | None:
+    """The date the work is worth nothing after: a denial's appeal deadline, else the task's."""
+    deadline = task.context.get("deadline") if task.kind == "denial" else None
+    if isinstance(deadline, str):
+        return date.fromisoformat(deadline)
+    moment = task.deadline_at or task.due_at
+    return None if moment is None else moment.date()
+
+
+def _raise_priority(
+    session: Session, task: ReviewTask, amount: Decimal | None, today: date, run: SweepRun
+) -> None:
     wanted = task.priority
     left = _days_left(task.due_at, today)
     if left is not None:
@@ -73,13 +120,9 @@ def _raise_priority(session: Session, task: ReviewTask, today: date, run: SweepR
             if left <= within:
                 wanted = max(wanted, floor)
                 break
-    denial_id = task.context.get("denial_id") if task.kind == "denial" else None
-    deadline = task.context.get("deadline")
-    if isinstance(denial_id, int) and isinstance(deadline, str):
-        denial = session.get(Denial, denial_id)
-        if denial is not None:
-            due = date.fromisoformat(deadline)
-            wanted = max(wanted, denial_priority(denial.amount, due, today))
+    deadline = _deadline(task)
+    if amount is not None and deadline is not None:
+        wanted = max(wanted, value_priority(amount, deadline, today))
     if wanted > task.priority:
         _change(session, task, priority=min(wanted, MAX_PRIORITY))
         run.reprioritised.append(task.id or 0)

@@ -11,12 +11,12 @@ from claimdesk.denials import (
     AppealLevel,
     appeal_deadline,
     appeal_levels,
-    denial_priority,
     due_date,
     load_routing_table,
     parse_routing_table,
 )
 from claimdesk.errors import ConfigError
+from claimdesk.review.priority import value_priority
 
 REQUIRED = [("CO", c) for c in "4 11 16 18 22 26 27 29 31 45 50 96 97 109 167 197 252 253".split()]
 REQUIRED += [("PR", c) for c in ("1", "2", "3", "204")]
@@ -110,8 +110,8 @@ def test_due_date_is_the_deadline_less_the_buffer() -> None:
 
 def test_denial_priority_weighs_amount_by_days_left() -> None:
     today = date(2026, 11, 1)
-    assert denial_priority(Decimal("300"), date(2026, 12, 1), today) == 100  # 30 days left
-    assert denial_priority(Decimal("300"), date(2026, 11, 4), today) == 1000  # 3 days: capped
-    assert denial_priority(Decimal("50"), date(2027, 3, 1), today) == 4
-    assert denial_priority(Decimal("1"), date(2026, 10, 1), today) == 1000  # past the deadline
+    assert value_priority(Decimal("300"), date(2026, 12, 1), today) == 100  # 30 days left
+    assert value_priority(Decimal("300"), date(2026, 11, 4), today) == 1000  # 3 days: capped
+    assert value_priority(Decimal("50"), date(2027, 3, 1), today) == 4
+    assert value_priority(Decimal("1"), date(2026, 10, 1), today) == 1000  # past the deadline
     assert AppealLevel(level=1, window_days=1).mailing_days() == 0

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from sqlmodel import Session, select
 
-from claimdesk.denials import denial_priority
+from claimdesk.review.priority import MAX_PRIORITY, value_priority
 from claimdesk.review.tasks import ensure_review_task
-from claimdesk.workqueue.sweep import MAX_PRIORITY, sweep_review_deadlines
+from claimdesk.workqueue.sweep import sweep_review_deadlines
 from models import AuditEvent, Denial, ReviewTask, User
 from tests.factories import make_claim
 
@@ -37,6 +37,15 @@ def _user(session: Session, name: str, role: str) -> User:
     session.add(user)
     session.flush()
     return user
+
+
+def _line(charge: str) -> dict[str, object]:
+    return {
+        "procedure_code": "99213",
+        "charge": Decimal(charge),
+        "diagnosis_pointers": [1],
+        "service_date": date(2026, 10, 1),
+    }
 
 
 def _fresh(session: Session, task: ReviewTask) -> ReviewTask:
@@ -89,8 +98,35 @@ def test_a_denial_task_is_reprioritised_by_recoverable_dollars_per_day_left(
 
     sweep_review_deadlines(session, today=TODAY, wall_now=NOW)
 
-    assert _fresh(session, task).priority == denial_priority(Decimal("300.00"), deadline, TODAY)
+    assert _fresh(session, task).priority == value_priority(Decimal("300.00"), deadline, TODAY)
     assert _fresh(session, task).priority > 10
+
+
+def test_every_kind_is_ranked_by_the_dollars_at_stake_per_day_left(session: Session) -> None:
+    """An eligibility hold on a big claim outranks one on a small claim with the same days left,
+    and a small claim near its deadline outranks a big one far from it."""
+    big = make_claim(session, lines=[_line("2400.00")])
+    small = make_claim(session, lines=[_line("60.00")])
+    tasks = {}
+    for name, claim, days in (("big", big, 40), ("small", small, 40), ("soon", small, 1)):
+        task = ensure_review_task(
+            session=session, kind="eligibility", claim_id=claim.id,
+            claim_version=claim.version, step=len(tasks) + 1, priority=60,
+        )  # fmt: skip
+        task.deadline_at = _at(days)
+        task.due_at = _at(days + 30)  # the due date is far: no floor applies
+        task.updated_at = NOW
+        session.add(task)
+        tasks[name] = task
+    session.flush()
+
+    sweep_review_deadlines(session, today=TODAY, wall_now=NOW)
+
+    ranked = {name: _fresh(session, task).priority for name, task in tasks.items()}
+    assert ranked["big"] == value_priority(Decimal("2400.00"), TODAY + timedelta(days=40), TODAY)
+    assert ranked["big"] == 600 and ranked["small"] == 60  # 60 already: never lowered
+    assert ranked["soon"] == value_priority(Decimal("60.00"), TODAY + timedelta(days=1), TODAY)
+    assert ranked["soon"] > ranked["small"]
 
 
 def test_a_passed_deadline_marks_the_task_once_at_the_top_of_the_queue(session: Session) -> None:
