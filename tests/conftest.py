@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ from pathlib import Path  # noqa: E402
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
 
 from claimdesk.db import make_engine  # noqa: E402
 from claimdesk.migrate import upgrade_database  # noqa: E402
@@ -147,3 +148,30 @@ def fresh_settings(
 ) -> Settings:
     """Settings for a new, empty (unmigrated) database of each backend, for tests that commit."""
     return databases.settings(request.param, tmp_path)
+
+
+def sign_in_cli(settings: Settings, username: str, **token: Any) -> None:
+    """What `claimdesk login USERNAME` leaves behind: the token in ``settings.data_dir``.
+
+    Tests of commands that act for a person sign in this way (no password, no code);
+    ``claimdesk login`` itself is tested in tests/access/test_cli_login.py. ``token`` is
+    passed to ``write_token`` (e.g. ``lifetime=``). ``settings`` must be what the command
+    will load (its data directory holds the secrets key the token is signed with).
+    """
+    from claimdesk.access.cli_tokens import write_token
+    from claimdesk.db import make_engine, session_scope
+    from models import User
+
+    engine = make_engine(settings)
+    try:
+        with session_scope(engine) as db:
+            user = db.exec(select(User).where(User.username == username)).one()
+            write_token(settings, user, **token)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def cli_sign_in() -> Callable[..., None]:
+    """``sign_in_cli`` as a fixture: ``cli_sign_in(settings, "sam")``."""
+    return sign_in_cli

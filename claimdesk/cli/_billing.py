@@ -1,4 +1,4 @@
-"""Helpers shared by the patient billing commands: the acting user, dates, amounts."""
+"""Helpers shared by the patient billing commands: the signed-in user, dates, amounts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from claimdesk.cli._utilities import bad_input, exit_with_error
-from claimdesk.errors import ClaimdeskError
+from claimdesk.cli._utilities import bad_input
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -15,13 +14,11 @@ if TYPE_CHECKING:
     from models import User
 
 
-def acting_user(session: Session, username: str) -> User:
-    from claimdesk.access.auth import load_active_user
+def acting_user(session: Session, command: str) -> User:
+    """The signed-in user (`claimdesk login`); the billing service checks the role."""
+    from claimdesk.cli._acting import person
 
-    try:
-        return load_active_user(session, username)
-    except ClaimdeskError as exc:
-        exit_with_error(exc)
+    return person(session, command)
 
 
 def parse_day(value: str | None, option: str) -> date:

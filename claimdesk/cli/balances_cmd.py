@@ -14,7 +14,6 @@ app = typer.Typer(help="Patient balances.", no_args_is_help=True)
 
 @app.command("ageing")
 def ageing(
-    user: str = typer.Option(..., "--user", help="Who is looking (a claimdesk user; audited)."),
     as_of: str | None = typer.Option(
         None, "--as-of", help="Age balances as of this day (YYYY-MM-DD); default today."
     ),
@@ -30,7 +29,7 @@ def ageing(
         with cli_session() as session:
             rows = list_patient_balances(
                 session,
-                user=acting_user(session, user),
+                user=acting_user(session, "balances ageing"),
                 as_of=parse_day(as_of, "--as-of"),
                 min_age_days=min_age,
             )

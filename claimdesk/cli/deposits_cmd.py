@@ -22,7 +22,6 @@ def import_file(
     file: Path = typer.Argument(
         ..., help="Bank CSV: date,amount,trace_number,payer_name,reference"
     ),
-    user: str = typer.Option(..., "--user", help="Who imports (a claimdesk user)."),
     json_output: bool = typer.Option(False, "--json", help="Print the ids and rows as JSON."),
 ) -> None:
     """Import a bank CSV: all rows or none; lines imported before are skipped."""
@@ -35,7 +34,10 @@ def import_file(
     try:
         with cli_session() as session:
             result = import_bank_csv(
-                session, user=acting_user(session, user), data=data, source_file=file.name
+                session,
+                user=acting_user(session, "deposits import"),
+                data=data,
+                source_file=file.name,
             )
     except ClaimdeskError as exc:  # a malformed file (ValidationFailed) exits 2, like a bad option
         exit_with_error(exc)
@@ -68,7 +70,10 @@ def match(
     try:
         with cli_session() as session:
             result = match_deposits(
-                session, as_of=parse_day(as_of, "--as-of"), grace_days=grace_days
+                session,
+                as_of=parse_day(as_of, "--as-of"),
+                grace_days=grace_days,
+                user=acting_user(session, "deposits match"),
             )
     except ClaimdeskError as exc:
         exit_with_error(exc)

@@ -21,7 +21,6 @@ def post(
     patient: int = typer.Option(..., "--patient", help="Patient id."),
     amount: str = typer.Option(..., "--amount", help="e.g. 25.00"),
     method: str = typer.Option(..., "--method", help="cash, check or card."),
-    user: str = typer.Option(..., "--user", help="Who takes the payment."),
     reference: str | None = typer.Option(None, "--reference", help="Check no. / card auth."),
     claim: list[str] = typer.Option(
         [], "--claim", help="CLAIM_ID=AMOUNT to apply to a claim (repeatable)."
@@ -50,7 +49,7 @@ def post(
         with cli_session() as session:
             result = post_patient_payment(
                 session,
-                user=acting_user(session, user),
+                user=acting_user(session, "payments post"),
                 patient_id=patient,
                 amount=total,
                 method=method,
@@ -93,7 +92,6 @@ def plan_create(
     installment: str = typer.Option(..., "--installment", help="Each payment, e.g. 50.00."),
     every: int = typer.Option(30, "--every-days", min=1, max=366, help="Days between payments."),
     start: str | None = typer.Option(None, "--start", help="First due date; default today."),
-    user: str = typer.Option(..., "--user", help="Who sets it up (a claimdesk user)."),
     json_output: bool = typer.Option(False, "--json", help="Print the plan's id as JSON."),
 ) -> None:
     """A payment plan: TOTAL in INSTALLMENTs every N days from START."""
@@ -103,7 +101,7 @@ def plan_create(
         with cli_session() as session:
             row = create_plan(
                 session,
-                user=acting_user(session, user),
+                user=acting_user(session, "payments plan create"),
                 patient_id=patient,
                 total_amount=parse_amount(total, "--total"),
                 installment_amount=parse_amount(installment, "--installment"),
@@ -121,7 +119,6 @@ def plan_create(
 
 @plan_app.command("list")
 def plan_list(
-    user: str = typer.Option(..., "--user", help="Who is looking (a claimdesk user)."),
     patient: int | None = typer.Option(None, "--patient", help="Only this patient's plans."),
     status: str | None = typer.Option(
         None, "--status", help="Only plans in this status: active, completed or cancelled."
@@ -134,7 +131,10 @@ def plan_list(
     try:
         with cli_session() as session:
             rows = list_plans(
-                session, user=acting_user(session, user), patient_id=patient, status=status
+                session,
+                user=acting_user(session, "payments plan list"),
+                patient_id=patient,
+                status=status,
             )
     except ClaimdeskError as exc:
         exit_with_error(exc)

@@ -14,7 +14,6 @@ app = typer.Typer(help="Refunds of credit balances.", no_args_is_help=True)
 
 @app.command("list")
 def list_cmd(
-    user: str = typer.Option(..., "--user", help="Who is looking (a claimdesk user)."),
     status: str = typer.Option("pending", "--status", help="pending, posted, dismissed or all"),
     scan: bool = typer.Option(False, "--scan", help="Look for new credit balances first."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -24,7 +23,7 @@ def list_cmd(
 
     try:
         with cli_session() as session:
-            actor = acting_user(session, user)
+            actor = acting_user(session, "refunds list")
             if scan:
                 find_credit_balances(session, as_of=parse_day(None, "--as-of"))
             rows = list_refunds(session, user=actor, status=None if status == "all" else status)

@@ -19,7 +19,6 @@ app = typer.Typer(help="Patient statements.", no_args_is_help=True)
 
 @app.command("run")
 def run(
-    user: str = typer.Option(..., "--user", help="Who runs it (a claimdesk user)."),
     out: Path | None = typer.Option(None, "--out", help="Also write each PDF to this folder."),
     as_of: str | None = typer.Option(None, "--as-of", help="Statement date; default today."),
     cycle_days: int = typer.Option(
@@ -48,7 +47,7 @@ def run(
             progress_bar("statements", show=shows_progress(json_output)) as progress,
             cli_session() as session,
         ):
-            actor = acting_user(session, user)
+            actor = acting_user(session, "statements run")
             results = run_statement_cycle(
                 session,
                 as_of=day,

@@ -29,6 +29,13 @@ class DemoCli:
             timeout=timeout,
         )
 
+    def sign_in(self, username: str) -> None:
+        """Sign ``username`` in at this demo's command line (tests.conftest.sign_in_cli)."""
+        from claimdesk.settings import Settings
+        from tests.conftest import sign_in_cli
+
+        sign_in_cli(Settings(_env_file=None, data_dir=self.data_dir), username)
+
 
 def cli_env(data_dir: Path) -> dict[str, str]:
     """The caller's environment with claimdesk pointed at ``data_dir`` (SQLite) and no stack."""

@@ -29,7 +29,7 @@ from claimdesk.settings import Settings, get_settings
 from models import Deposit, PatientPayment, User
 from models.types import utcnow
 from tests.billing.helpers import posted_claim
-from tests.conftest import DB_BACKENDS
+from tests.conftest import DB_BACKENDS, sign_in_cli
 
 runner = CliRunner()
 TODAY = utcnow().date()
@@ -63,6 +63,7 @@ def cli_env(billing_db: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iter
     else:
         monkeypatch.delenv("CLAIMDESK_DATABASE_URL", raising=False)
     get_settings.cache_clear()
+    sign_in_cli(settings, "lead9")  # what `claimdesk login lead9` leaves behind
     yield settings
     get_settings.cache_clear()
 
@@ -80,13 +81,13 @@ def _session(settings: Settings) -> Iterator[Session]:
 def test_balances_ageing_lists_who_owes_by_age(
     cli_env: Settings, billing_db: dict[str, Any]
 ) -> None:
-    result = runner.invoke(app, ["balances", "ageing", "--user", "lead9", "--json"])
+    result = runner.invoke(app, ["balances", "ageing", "--json"])
     assert result.exit_code == 0, result.output
     rows = {r["patient_id"]: r for r in json.loads(result.output)}
     for patient in billing_db["patients"]:
         assert (rows[patient]["61-90"], rows[patient]["total"]) == ("50.00", "50.00")
         assert rows[patient]["0-30"] == "0.00"
-    older = runner.invoke(app, ["balances", "ageing", "--user", "lead9", "--min-age-days", "91"])
+    older = runner.invoke(app, ["balances", "ageing", "--min-age-days", "91"])
     assert older.exit_code == 0 and "0 patient(s) owing" in older.output
 
 
@@ -94,7 +95,7 @@ def test_statements_run_writes_a_pdf_per_patient_with_the_amount_due(
     cli_env: Settings, billing_db: dict[str, Any], tmp_path: Path
 ) -> None:
     out = tmp_path / "statements"
-    result = runner.invoke(app, ["statements", "run", "--user", "lead9", "--out", str(out)])
+    result = runner.invoke(app, ["statements", "run", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert f"2 statement(s) for {TODAY}; PDFs in {out}" in result.output
     pdfs = sorted(out.glob("statement-*.pdf"))
@@ -104,7 +105,7 @@ def test_statements_run_writes_a_pdf_per_patient_with_the_amount_due(
         assert data.startswith(b"%PDF")
         text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
         assert "$50.00" in text and "$200.00" in text, text
-    again = runner.invoke(app, ["statements", "run", "--user", "lead9", "--out", str(out)])
+    again = runner.invoke(app, ["statements", "run", "--out", str(out)])
     assert "0 statement(s)" in again.output  # one per cycle
 
 
@@ -112,7 +113,7 @@ def test_payments_post_applies_to_the_named_claim_and_refuses_a_card_number(
     cli_env: Settings, billing_db: dict[str, Any]
 ) -> None:
     claim, patient = billing_db["claims"][0], billing_db["patients"][0]
-    args = ["payments", "post", "--patient", str(patient), "--user", "lead9"]
+    args = ["payments", "post", "--patient", str(patient)]
     result = runner.invoke(
         app, [*args, "--amount", "20.00", "--method", "check", "--reference", "1042",
               "--claim", f"{claim}=20.00", "--key", "till-7"],
@@ -127,10 +128,10 @@ def test_payments_post_applies_to_the_named_claim_and_refuses_a_card_number(
     )
     assert card.exit_code == 2 and "looks like a card number" in card.output  # bad input
     assert card.exception is None or isinstance(card.exception, SystemExit)
+    sign_in_cli(cli_env, "aud9")
     auditor = runner.invoke(
-        app, ["payments", "post", "--patient", str(patient), "--user", "aud9",
-              "--amount", "5.00", "--method", "cash"],
-    )  # fmt: skip
+        app, ["payments", "post", "--patient", str(patient), "--amount", "5.00", "--method", "cash"]
+    )
     assert auditor.exit_code == 1 and "may not billing.post" in auditor.output
     with _session(cli_env) as session:
         assert session.exec(select(func.count()).select_from(PatientPayment)).one() == payments
@@ -144,14 +145,14 @@ def test_deposits_import_takes_a_good_file_and_refuses_a_malformed_one_whole(
         "date,amount,trace_number,payer_name,reference\n"
         f"{TODAY},100.00,CLITRN1,ACME HEALTH,B1\n{TODAY},100.00,CLITRN2,ACME HEALTH,B2\n"
     )
-    result = runner.invoke(app, ["deposits", "import", str(good), "--user", "lead9"])
+    result = runner.invoke(app, ["deposits", "import", str(good)])
     assert result.exit_code == 0, result.output
     assert "2 deposit(s) imported, 0 already known" in result.output
     bad = tmp_path / "bad.csv"
     bad.write_text(
         f"date,amount,trace_number\n{TODAY},10.00,T1\n{TODAY},1O.00,T2\n{TODAY},5.00,T3\n"
     )
-    refused = runner.invoke(app, ["deposits", "import", str(bad), "--user", "lead9"])
+    refused = runner.invoke(app, ["deposits", "import", str(bad)])
     assert refused.exit_code == 2, refused.output
     assert "row 3, column 'amount': '1O.00' is not an amount" in refused.output
     assert "nothing was imported" in refused.output
@@ -167,14 +168,14 @@ def test_refunds_list_scans_for_a_credit_and_shows_amount_payee_and_task(
 ) -> None:
     claim, patient = billing_db["claims"][1], billing_db["patients"][1]
     paid = runner.invoke(
-        app, ["payments", "post", "--patient", str(patient), "--user", "lead9",
+        app, ["payments", "post", "--patient", str(patient),
               "--amount", "65.00", "--method", "cash", "--claim", f"{claim}=65.00"],
     )  # fmt: skip
     assert paid.exit_code == 0, paid.output
-    result = runner.invoke(app, ["refunds", "list", "--user", "lead9", "--scan", "--json"])
+    result = runner.invoke(app, ["refunds", "list", "--scan", "--json"])
     assert result.exit_code == 0, result.output
     [refund] = json.loads(result.output)
     assert (refund["claim_id"], refund["to"], refund["amount"]) == (claim, "patient", "15.00")
     assert refund["deadline"] is None and refund["task_id"] is not None
-    text = runner.invoke(app, ["refunds", "list", "--user", "lead9"])
+    text = runner.invoke(app, ["refunds", "list"])
     assert "1 refund(s)" in text.output and "15.00" in text.output

@@ -148,14 +148,15 @@ def test_claims_import_draws_a_bar_on_a_terminal_only(office: DemoCli) -> None:
 
 def test_statements_run_draws_a_bar_on_a_terminal_only(office: DemoCli) -> None:
     as_of = date.today().isoformat()
-    piped = office.run("statements", "run", "--user", "lead9", "--as-of", as_of, "--json")
+    office.sign_in("lead9")
+    piped = office.run("statements", "run", "--as-of", as_of, "--json")
     assert piped.returncode == 0, piped.stderr
     assert len(json.loads(piped.stdout)["statements"]) == 2  # the two who owe, by a script
     assert ESC not in piped.stdout + piped.stderr
 
     # A later cycle (the next month's): the same two, on a terminal.
     later = (date.today() + timedelta(days=31)).isoformat()
-    code, shown = on_a_terminal(office, "statements", "run", "--user", "lead9", "--as-of", later)
+    code, shown = on_a_terminal(office, "statements", "run", "--as-of", later)
     assert code == 0, shown
     assert "statements" in shown and "/2" in shown and ESC in shown
     assert f"2 statement(s) for {later}" in shown
