@@ -42,7 +42,14 @@ PORTAL_FILES = PageSpec(
     "pages/remittances_page.py", "Portal files", "portal-files", ":material/upload_file:",
     "task.comment",
 )  # fmt: skip
-ALL_PAGES = (QUEUE, TASK, REASSIGN, DASHBOARD, USERS, PAPER_EOB, PORTAL_FILES, COVERAGE)
+# Scrub rules learned from the office's own denials: leads decide, managers read.
+SUGGESTIONS = PageSpec(
+    "pages/suggestions_page.py", "Suggestions", "suggestions", ":material/lightbulb:",
+    "rules.view",
+)  # fmt: skip
+ALL_PAGES = (
+    QUEUE, TASK, REASSIGN, DASHBOARD, USERS, PAPER_EOB, PORTAL_FILES, COVERAGE, SUGGESTIONS,
+)  # fmt: skip
 # Patient billing: roles from claimdesk/billing/roles.py (its services check every action
 # again). Deposits and refunds are for leads and the overseers, not for specialists.
 PAGE_ROLES: dict[str, frozenset[str]] = {

@@ -90,6 +90,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "phi.search": frozenset({"specialist", "lead", "manager", "auditor"}),
     # Switching a learned scrub rule on or off (claimdesk.learning.approval).
     "rules.approve": frozenset({"lead"}),
+    # Reading the learned rules and their evidence (aggregates, no PHI): the Suggestions page.
+    "rules.view": frozenset({"lead", "manager"}),
 }
 
 

@@ -33,7 +33,7 @@ from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.eligibility.view import read_coverage
 from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
-from claimdesk.learning import approval
+from claimdesk.learning import approval, suggestions
 from claimdesk.migrate import upgrade_database
 from claimdesk.reporting import dashboard
 from claimdesk.reporting.trends import read_trends
@@ -296,6 +296,23 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
         )
         for fn in (approval.approve_rule, approval.dismiss_rule, approval.retire_rule)
     },
+    # The Suggestions page: leads and managers read, a lead decides (no rule 0: not found).
+    "learning.suggestions.read_rules": (
+        frozenset({"lead", "manager"}),
+        lambda c, who: suggestions.read_rules(c.engine, username=who),
+    ),
+    "learning.suggestions.find_suggestions": (
+        frozenset({"lead", "manager"}),
+        lambda c, who: suggestions.find_suggestions(
+            c.engine, c.settings, username=who, today=date(2026, 12, 1)
+        ),
+    ),
+    "learning.suggestions.decide_rule": (
+        frozenset({"lead"}),
+        lambda c, who: suggestions.decide_rule(
+            c.engine, username=who, rule_id=0, decision="dismiss", reason="matrix"
+        ),
+    ),
 }
 
 # Functions that take a user but are no role gate themselves, and why.
