@@ -7,12 +7,13 @@ the user again and checks the role here, whatever the page showed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -37,6 +38,7 @@ COUNT_CAP = 10_000
 STATUSES = ("open", "claimed", "active", "resolved", "cancelled")
 DUE_WINDOWS = ("overdue", "24h", "3d", "7d", "30d")
 SORTS = ("priority", "due")
+_REASON = re.compile(r"[A-Za-z0-9_]{1,30}(-[A-Za-z0-9]{1,10})?")
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,17 @@ class QueueFilters:
     due: str | None = None  # one of DUE_WINDOWS
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
+    # A reason code: a CARC with or without its group ("CO-16", "16"), or an eligibility
+    # outcome ("inactive", "other_primary"); matched against the task's context.
+    reason: str | None = None
     sort: str = "priority"
 
     def __post_init__(self) -> None:
+        if self.reason is not None and not _REASON.fullmatch(self.reason):
+            raise ValidationFailed(
+                f"reason: {self.reason!r} is not a reason code (e.g. CO-16, 16 or inactive)",
+                field="reason",
+            )
         if self.status not in STATUSES:
             raise ValidationFailed(
                 f"status: {self.status!r} is not one of {STATUSES}", field="status"
@@ -81,6 +91,8 @@ class QueueFilters:
             params["min"] = str(self.min_amount)
         if self.max_amount is not None:
             params["max"] = str(self.max_amount)
+        if self.reason:
+            params["reason"] = self.reason
         if self.sort != "priority":
             params["sort"] = self.sort
         return params
@@ -113,6 +125,7 @@ class QueueFilters:
             due=params.get("due") or None,
             min_amount=_amount("min"),
             max_amount=_amount("max"),
+            reason=(params.get("reason") or "").strip() or None,
             sort=params.get("sort") or "priority",
         )
 
@@ -211,7 +224,19 @@ def _filtered(
         query = query.where(col(Claim.total_charge) >= filters.min_amount)
     if filters.max_amount is not None:
         query = query.where(col(Claim.total_charge) <= filters.max_amount)
+    if filters.reason:
+        query = query.where(_reason_matches(filters.reason))
     return query
+
+
+def _reason_matches(reason: str) -> Any:
+    """The task's context names this code: a denial's CARC (and group), else its outcome."""
+    context = ReviewTask.__table__.c.context  # type: ignore[attr-defined]
+    group, _, code = reason.upper().rpartition("-")
+    carc = context["reason_code"].as_string() == code
+    if group:
+        carc = and_(carc, context["group_code"].as_string() == group)
+    return or_(carc, context["outcome"].as_string() == reason.lower())
 
 
 def queue_page_query(

@@ -14,11 +14,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from claimdesk.db import make_engine
-from claimdesk.errors import PermissionDenied, ReviewConflict
+from claimdesk.errors import PermissionDenied, ReviewConflict, ValidationFailed
 from claimdesk.settings import Settings
 from claimdesk.workqueue import filters as queue_lists
 from claimdesk.workqueue import queue, resolve, saved_views, task_view
 from claimdesk.workqueue.filters import QueueFilters
+from models import ReviewTask
 from tasks.resume import resume_unavailable
 from tests.conftest import DB_BACKENDS
 from tests.ui.seed import seed_app_database
@@ -78,6 +79,42 @@ def test_list_masks_member_ids(seeded: Any) -> None:
     engine, _ = seeded
     row = queue_lists.list_queue(engine, username="spec1", filters=QueueFilters()).rows[0]
     assert row.member_id.startswith("••") and row.member_id[-4:].isdigit()
+
+
+@pytest.mark.parametrize("backend", DB_BACKENDS)
+def test_filter_by_reason_code_matches_the_carc_with_or_without_group_and_the_outcome(
+    backend: str, databases: Any, tmp_path: Path
+) -> None:
+    settings = databases.settings(backend, tmp_path)
+    ids = seed_app_database(settings)["task_ids"]
+    engine = make_engine(settings)
+    contexts = {
+        ids[0]: {"group_code": "CO", "reason_code": "16", "remark_codes": ["N290"]},
+        ids[1]: {"group_code": "PR", "reason_code": "16"},
+        ids[2]: {"outcome": "inactive"},
+        ids[3]: {"group_code": "CO", "reason_code": "197"},
+    }
+    with Session(engine) as session:
+        for task_id, context in contexts.items():
+            task = session.get(ReviewTask, task_id)
+            assert task is not None
+            task.context = context
+            session.add(task)
+        session.commit()
+
+    def found(reason: str) -> list[int]:
+        page = queue_lists.list_queue(engine, username="spec1", filters=QueueFilters(reason=reason))
+        return sorted(row.task_id for row in page.rows)
+
+    assert found("CO-16") == [ids[0]]
+    assert found("co-16") == [ids[0]]
+    assert found("16") == sorted([ids[0], ids[1]])
+    assert found("inactive") == [ids[2]]
+    assert found("45") == []
+    with pytest.raises(ValidationFailed, match="reason: 'CO 16;'"):
+        QueueFilters(reason="CO 16;")
+    assert QueueFilters.from_params({"reason": "CO-197"}).reason == "CO-197"
+    engine.dispose()
 
 
 @pytest.mark.parametrize("backend", DB_BACKENDS)

@@ -14,7 +14,7 @@ from claimdesk.workqueue.filters import DUE_WINDOWS, STATUSES, QueueFilters
 from claimdesk.workqueue.queue import Choices
 
 PREFIX = "queue_filters."
-_FILTER_PARAMS = ("kind", "payer", "status", "assignee", "due", "min", "max", "sort")
+_FILTER_PARAMS = ("kind", "payer", "status", "assignee", "due", "min", "max", "reason", "sort")
 
 
 def url_filters() -> QueueFilters:
@@ -100,6 +100,12 @@ def show(choices: Choices, *, can_work: bool) -> QueueFilters:
             horizontal=True,
             key=PREFIX + "sort",
         )
+        reason = st.text_input(
+            "Reason code",
+            value=current.reason or "",
+            placeholder="a CARC such as CO-16 or 197, or an eligibility outcome such as inactive",
+            key=PREFIX + "reason",
+        )
     try:
         chosen = QueueFilters(
             kinds=tuple(kinds),
@@ -113,6 +119,7 @@ def show(choices: Choices, *, can_work: bool) -> QueueFilters:
             max_amount=Decimal(str(max_amount)).quantize(Decimal("0.01"))
             if max_amount is not None
             else None,
+            reason=reason.strip() or None,
             sort=sort,
         )
     except ClaimdeskError as exc:
