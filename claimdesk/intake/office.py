@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -123,12 +124,20 @@ def _file_order(label: str) -> Any:
 
 class _Importer:
     def __init__(
-        self, session: Session, office: OfficeFile, label: str, actor: str, dry_run: bool
+        self,
+        session: Session,
+        office: OfficeFile,
+        label: str,
+        actor: str,
+        dry_run: bool,
+        *,
+        via: str = "office import",
     ) -> None:
         self.session = session
         self.office = office
         self.label = label
         self.actor = actor
+        self.via = via  # the audit events say where the change came from (the app edits too)
         self.report = OfficeReport(file=label, dry_run=dry_run)
 
     def run(self) -> OfficeReport:
@@ -214,6 +223,43 @@ class _Importer:
                     problems.append(
                         Problem(after.file, after.line, after.field("effective_from"), message)
                     )
+        problems += self._overlaps_in_database(same_code)
+        return problems
+
+    def _overlaps_in_database(
+        self, same_code: dict[tuple[str, str, str | None], list[At[FeeRowIn]]]
+    ) -> list[Problem]:
+        """A row whose period overlaps a stored row the file does not name (same code)."""
+        problems = []
+        payer_ids = dict(self.session.exec(select(Payer.payer_id, Payer.id)).all())
+        for (payer, code, modifier), rows in same_code.items():
+            if payer not in payer_ids:
+                continue
+            stored = self.session.exec(
+                select(FeeSchedule).where(
+                    FeeSchedule.payer_id == payer_ids[payer],
+                    FeeSchedule.code == code,
+                    FeeSchedule.modifier == modifier
+                    if modifier is not None
+                    else col(FeeSchedule.modifier).is_(None),
+                )
+            ).all()
+            named = {fee.item.effective_from for fee in rows}  # updated in place, not overlaps
+            for fee in rows:
+                start, end = fee.item.effective_from, fee.item.effective_to
+                for row in stored:
+                    if row.effective_from in named:
+                        continue
+                    if start <= (row.effective_to or date.max) and row.effective_from <= (
+                        end or date.max
+                    ):
+                        until = row.effective_to.isoformat() if row.effective_to else "open"
+                        message = (
+                            f"overlaps the stored rate from {row.effective_from.isoformat()} "
+                            f"to {until} (same payer, code and modifier); end that one first"
+                        )
+                        where = fee.field("effective_from")
+                        problems.append(Problem(fee.file, fee.line, where, message))
         return problems
 
     def _practice_of(self, provider: ProviderIn) -> str:
@@ -352,7 +398,11 @@ class _Importer:
             entity_id=row_id,
             # Field names only: office data is not PHI, but credential references and
             # amounts need not sit in the trail, and the file says what they are.
-            details={"via": "office import", "file": Path(self.label).name, "fields": fields},
+            details={
+                "via": self.via,
+                **({"file": Path(self.label).name} if self.label else {}),
+                "fields": fields,
+            },
         )
 
 

@@ -299,6 +299,15 @@ def _read_fee_csv(
         why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         problems.append(Problem(label, line, _dotted((*where, "csv")), f"cannot be read ({why})"))
         return
+    rows, csv_problems = parse_fee_csv(text, csv_label)
+    office.fee_rows += rows
+    problems += csv_problems
+
+
+def parse_fee_csv(text: str, csv_label: str) -> tuple[list[At[FeeRowIn]], list[Problem]]:
+    """A fee-schedule CSV's rows (the file's, or one uploaded in the app), or its problems."""
+    rows: list[At[FeeRowIn]] = []
+    problems: list[Problem] = []
     reader = csv.DictReader(text.splitlines())
     header = [name.strip() for name in reader.fieldnames or []]
     unknown = [name for name in header if name not in FEE_COLUMNS]
@@ -316,7 +325,7 @@ def _read_fee_csv(
                 + f"the columns are {', '.join(FEE_COLUMNS)}",
             )
         )
-        return
+        return rows, problems
     reader.fieldnames = header
     for row in reader:
         row_line = reader.line_num
@@ -327,7 +336,8 @@ def _read_fee_csv(
         if not any(data.values()):
             continue
         try:
-            office.fee_rows.append(At(FeeRowIn.model_validate(data), csv_label, row_line, ""))
+            rows.append(At(FeeRowIn.model_validate(data), csv_label, row_line, ""))
         except ValidationError as exc:
             for loc, message in _errors(exc, ()):
                 problems.append(Problem(csv_label, row_line, _dotted(loc), message))
+    return rows, problems

@@ -33,6 +33,7 @@ from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.eligibility.view import read_coverage
 from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
+from claimdesk.intake import office_edit
 from claimdesk.learning import approval, suggestions
 from claimdesk.migrate import upgrade_database
 from claimdesk.reporting import dashboard
@@ -158,6 +159,29 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
         frozenset({"admin"}),
         lambda c, who: accounts.manage_identity(
             c.engine, username=who, identity_id=999_999, target=None
+        ),
+    ),
+    # The admin pages' office data: past the gate, empty values are refused by field.
+    "intake.office_edit.read_office": (
+        frozenset({"admin"}),
+        lambda c, who: office_edit.read_office(c.engine, username=who),
+    ),
+    **{
+        f"intake.office_edit.{fn.__name__}": (
+            frozenset({"admin"}),
+            lambda c, who, fn=fn: fn(c.engine, username=who, values={}),
+        )
+        for fn in (
+            office_edit.save_practice,
+            office_edit.save_provider,
+            office_edit.save_payer,
+            office_edit.save_fee_row,
+        )
+    },
+    "intake.office_edit.import_fee_csv": (
+        frozenset({"admin"}),
+        lambda c, who: office_edit.import_fee_csv(
+            c.engine, username=who, data=b"", filename="fees.csv"
         ),
     ),
     "reporting.dashboard.read_queue_health": (
