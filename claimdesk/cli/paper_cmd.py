@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from claimdesk.settings import Settings
     from claimdesk.submission.paper import PrintedClaim
 
-app = typer.Typer(help="Paper claims (CMS-1500) and paper EOBs.", no_args_is_help=True)
+app = typer.Typer(help="Paper claims (CMS-1500, UB-04) and paper EOBs.", no_args_is_help=True)
 
 
 @app.command("cms1500")
@@ -38,7 +38,7 @@ def cms1500(
         bool, typer.Option("--json", help="Print the file written and its size as JSON.")
     ] = False,
 ) -> None:
-    """Fill one claim's CMS-1500 (any status; nothing is sent or stored). Audited."""
+    """Fill one claim's CMS-1500, or its UB-04 when institutional (nothing sent). Audited."""
     from claimdesk.clock import today
     from claimdesk.submission.paper import render_claim_form
 
@@ -72,7 +72,7 @@ def print_claims(
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Print every queued claim of a paper payer: store its CMS-1500 and mark it sent."""
+    """Print every queued claim of a paper payer: store its CMS-1500/UB-04, mark it sent."""
     from claimdesk.clock import today
     from claimdesk.submission.paper import print_paper_claims
 
@@ -95,7 +95,6 @@ def print_claims(
             {"claim_id": p.claim_id, "version": p.version, "document_id": p.document_id}
             for p in run.printed
         ],
-        "unsupported_claim_ids": run.unsupported_claim_ids,
         "failed_claim_ids": run.failed_claim_ids,
         "files": [str(path) for path in written],
     }
@@ -103,8 +102,6 @@ def print_claims(
         print_json(result)
         return
     typer.echo(f"printed {len(run.printed)} claim(s)" + (f" into {out}" if out else ""))
-    if run.unsupported_claim_ids:
-        typer.echo(f"institutional (no UB-04 yet), left queued: {run.unsupported_claim_ids}")
     if run.failed_claim_ids:
         typer.echo(f"could not be filled (see `claimdesk paper cms1500`): {run.failed_claim_ids}")
 
@@ -125,7 +122,7 @@ def _write_forms(
         for item in printed:
             document = session.get(Document, item.document_id)
             assert document is not None
-            path = folder / f"cms1500-{item.claim_id}-v{item.version}.pdf"
+            path = folder / f"{document.kind}-{item.claim_id}-v{item.version}.pdf"
             path.write_bytes(store.get(document.storage_key, sha256=document.sha256))
             paths.append(path)
     return paths

@@ -1,4 +1,4 @@
-"""Paper claims: the CMS-1500 for payers that take no electronic claims, then the usual path.
+"""Paper claims: the CMS-1500 or UB-04 for payers that take no electronic claims.
 
 Which payers get paper: a payer whose ``connectivity`` JSON says
 ``"submission_channel": "paper"`` (no schema change: the connectivity settings
@@ -7,14 +7,15 @@ already say how a payer is reached). The 837 batching skips those payers
 calls ``print_paper_claims`` instead for them.
 
 ``print_paper_claims`` takes each claim of a paper payer that is ready to go out
-(scrubbed clean: ``queued``), fills the CMS-1500 from the same data the 837P
-writer uses (``claim_data_service``), keeps the PDF in the document store
-(kind ``cms1500``, linked to the claim) and moves the claim to ``sent`` with an
-audit event, in one transaction per claim. A claim version is printed once: the
-transaction re-reads the claim under a row lock and prints only a version still
-``queued``; a re-run finds nothing left to print, and a corrected claim (a new
-version, frequency 7) is printed again with item 22 filled. The payer's answer
-comes back on paper and is posted by hand (``paper_eob_service``).
+(scrubbed clean: ``queued``), fills the CMS-1500 (professional) or the UB-04
+(institutional, ``ub04_paper``) from the same data the 837 writer uses, keeps the PDF
+in the document store (kind ``cms1500`` or ``ub04``, linked to the claim) and moves
+the claim to ``sent`` with an audit event, in one transaction per claim. A claim
+version is printed once: the transaction re-reads the claim under a row lock and
+prints only a version still ``queued``; a re-run finds nothing left to print, and a
+corrected claim (a new version, frequency 7) is printed again with item 22 (FL64)
+filled. The payer's answer comes back on paper and is posted by hand
+(``paper_eob_service``).
 """
 
 from __future__ import annotations
@@ -35,15 +36,24 @@ from claimdesk.claims.wire_data import DEFAULT_CONTACT_PHONE, build_claim_batch
 from claimdesk.db import session_scope
 from claimdesk.documents import DocumentStore, make_document_store
 from claimdesk.errors import NotFound, ValidationFailed
-from claimdesk.paper import Cms1500Facts, OtherInsured, facts_from_claim, render_cms1500
+from claimdesk.paper import (
+    Cms1500Facts,
+    OtherInsured,
+    Ub04Facts,
+    facts_from_claim,
+    render_cms1500,
+    render_ub04,
+)
 from claimdesk.settings import Settings
 from claimdesk.stored_documents import store_document
+from claimdesk.submission.ub04_paper import ub04_form_facts
 from claimdesk.x12.claim_data import ControlNumbers
 from models import Claim, Coverage, Patient, Payer, append_audit_event
 
 ACTOR = "system:paper"
 PDF = "application/pdf"
 DOCUMENT_KIND = "cms1500"
+UB04_KIND = "ub04"
 PAPER_CHANNEL = "paper"
 
 
@@ -60,8 +70,6 @@ class PrintedClaim:
 @dataclass
 class PaperRun:
     printed: list[PrintedClaim] = field(default_factory=list)
-    # Institutional claims of paper payers: the UB-04 is not built, so they wait, named here.
-    unsupported_claim_ids: list[int] = field(default_factory=list)
     # Claims the form could not be filled for (missing address ...): left queued, named here.
     failed_claim_ids: list[int] = field(default_factory=list)
 
@@ -146,19 +154,38 @@ def _other_insured(session: Session, claim: Claim) -> OtherInsured | None:
 def render_claim_form(
     session: Session, *, settings: Settings, claim_id: int, username: str, form_date: date
 ) -> bytes:
-    """A person's look at one claim's CMS-1500 (any status): role checked, audited."""
+    """A person's look at one claim's form (any status): role checked, audited.
+
+    The CMS-1500 for a professional claim, the UB-04 for an institutional one.
+    """
     require(load_active_user(session, username), "claim.view_phi")
-    facts = claim_form_facts(session, settings=settings, claim_id=claim_id, form_date=form_date)
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound(f"no claim {claim_id}")
+    facts = _form_facts(session, settings, claim_id, claim.kind, form_date)
+    form = UB04_KIND if claim.kind == "I" else DOCUMENT_KIND
     append_audit_event(
         session,
         actor=username,
-        action="claim.cms1500_rendered",
+        action=f"claim.{form}_rendered",
         entity_type="claim",
         entity_id=claim_id,
         claim_id=claim_id,
         details={"pages": facts.page_count},
     )
-    return render_cms1500(facts)
+    return _render(facts)
+
+
+def _form_facts(
+    session: Session, settings: Settings, claim_id: int, kind: str, form_date: date
+) -> Cms1500Facts | Ub04Facts:
+    if kind == "I":
+        return ub04_form_facts(session, settings=settings, claim_id=claim_id, form_date=form_date)
+    return claim_form_facts(session, settings=settings, claim_id=claim_id, form_date=form_date)
+
+
+def _render(facts: Cms1500Facts | Ub04Facts) -> bytes:
+    return render_ub04(facts) if isinstance(facts, Ub04Facts) else render_cms1500(facts)
 
 
 def queued_paper_claims(session: Session, *, limit: int = 5000) -> list[tuple[int, int, str]]:
@@ -190,19 +217,14 @@ def print_paper_claims(
     with Session(engine) as session:
         candidates = queued_paper_claims(session, limit=limit)
     for claim_id, version, kind in candidates:
-        if kind != "P":
-            run.unsupported_claim_ids.append(claim_id)
-            continue
         # Render outside the write transaction: SQLite holds its write lock from BEGIN.
         with Session(engine) as session:
             try:
-                facts = claim_form_facts(
-                    session, settings=settings, claim_id=claim_id, form_date=today
-                )
+                facts = _form_facts(session, settings, claim_id, kind, today)
             except ValidationFailed:
                 run.failed_claim_ids.append(claim_id)
                 continue
-        data = render_cms1500(facts)
+        data = _render(facts)
         with session_scope(engine) as session:
             printed = _store_and_send(session, store, claim_id, version, data, facts, actor)
         if printed is not None:
@@ -216,14 +238,15 @@ def _store_and_send(
     claim_id: int,
     version: int,
     data: bytes,
-    facts: Cms1500Facts,
+    facts: Cms1500Facts | Ub04Facts,
     actor: str,
 ) -> PrintedClaim | None:
     claim = session.exec(select(Claim).where(Claim.id == claim_id).with_for_update()).first()
     if claim is None or claim.status != "queued" or claim.version != version:
         return None  # printed by another run, or corrected meanwhile: the next run sees it
+    form = UB04_KIND if isinstance(facts, Ub04Facts) else DOCUMENT_KIND
     document_id = store_document(
-        session, store, data, kind=DOCUMENT_KIND, content_type=PDF, claim_id=claim_id
+        session, store, data, kind=form, content_type=PDF, claim_id=claim_id
     )
     append_audit_event(
         session,
@@ -233,7 +256,7 @@ def _store_and_send(
         entity_id=claim_id,
         claim_id=claim_id,
         details={
-            "form": DOCUMENT_KIND,
+            "form": form,
             "version": version,
             "document_id": document_id,
             "pages": facts.page_count,
