@@ -34,7 +34,7 @@ from claimdesk.documents import LocalDocumentStore
 from claimdesk.eligibility.view import read_coverage
 from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
 from claimdesk.intake import office_edit
-from claimdesk.learning import approval, suggestions
+from claimdesk.learning import approval, fixes, suggestions
 from claimdesk.migrate import upgrade_database
 from claimdesk.reporting import dashboard
 from claimdesk.reporting.trends import read_trends
@@ -330,6 +330,11 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
         lambda c, who: suggestions.find_suggestions(
             c.engine, c.settings, username=who, today=date(2026, 12, 1)
         ),
+    ),
+    # The task page's learned fix (a denial's pattern): whoever may read the task.
+    "learning.fixes.read_learned_fix": (
+        READERS,
+        lambda c, who: fixes.read_learned_fix(c.engine, username=who, task_id=c.task()),
     ),
     "learning.suggestions.decide_rule": (
         frozenset({"lead"}),

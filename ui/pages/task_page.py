@@ -7,7 +7,7 @@ import streamlit as st
 from claimdesk.errors import ClaimdeskError
 from claimdesk.reporting import flow_runs
 from claimdesk.workqueue import queue, task_charts, task_view
-from ui.components import auth, charts, task_decision
+from ui.components import auth, charts, learned_fix, task_decision
 from ui.deps import get_document_store, get_engine, get_settings
 from ui.navigation import QUEUE
 
@@ -227,4 +227,5 @@ with tabs[5]:
         st.info("Your role can read this task but not decide it.")
     else:
         st.session_state["task.form_shown"] = task_id
+        learned_fix.offer(engine, user, view)
         task_decision.decide(engine, user, view)
