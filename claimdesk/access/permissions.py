@@ -81,6 +81,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     # A replacement (7) re-bills a corrected claim; a void (8) takes back a paid one: a lead's call.
     "claim.replace": frozenset({"specialist", "lead"}),
     "claim.void": frozenset({"lead", "manager"}),
+    # Keying a visit's charges as a draft claim (claimdesk.intake.charge_entry).
+    "claim.create": frozenset({"specialist", "lead", "manager"}),
     "dashboard.view": frozenset({"lead", "manager", "admin", "auditor"}),
     "user.manage": frozenset({"admin"}),
     # The office's own data: practice, providers, payers and fee schedules (the admin pages).

@@ -33,10 +33,11 @@ from claimdesk.db import make_engine, session_scope
 from claimdesk.documents import LocalDocumentStore
 from claimdesk.eligibility.view import read_coverage
 from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
-from claimdesk.intake import office_edit
+from claimdesk.intake import charge_entry, office_edit
 from claimdesk.learning import approval, fixes, suggestions
 from claimdesk.migrate import upgrade_database
 from claimdesk.reporting import dashboard
+from claimdesk.reporting import search as phi_search
 from claimdesk.reporting.trends import read_trends
 from claimdesk.review import tasks as review_tasks
 from claimdesk.settings import Settings
@@ -270,6 +271,42 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
     "workqueue.forms.read_lookups": (
         READERS,
         lambda c, who: read_lookups(c.engine, username=who),
+    ),
+    # Charge entry: who keys charges (specialist, lead, manager); the auditor only reads.
+    "intake.charge_entry.find_patients": (
+        frozenset({"specialist", "lead", "manager"}),
+        lambda c, who: charge_entry.find_patients(c.engine, username=who, query="Testpatient"),
+    ),
+    "intake.charge_entry.read_charge_form": (
+        frozenset({"specialist", "lead", "manager"}),
+        lambda c, who: charge_entry.read_charge_form(c.engine, username=who, patient_id=1),
+    ),
+    "intake.charge_entry.look_up_codes": (
+        frozenset({"specialist", "lead", "manager"}),
+        lambda c, who: charge_entry.look_up_codes(
+            c.engine, username=who, kind="procedure", text="99213", on=date(2026, 3, 1)
+        ),
+    ),
+    "intake.charge_entry.fee_for": (
+        frozenset({"specialist", "lead", "manager"}),
+        lambda c, who: charge_entry.fee_for(
+            c.engine, username=who, coverage_id=1, code="99213", on=date(2026, 3, 1)
+        ),
+    ),
+    "intake.charge_entry.save_charge": (
+        frozenset({"specialist", "lead", "manager"}),
+        lambda c, who: charge_entry.save_charge(
+            c.engine,
+            username=who,
+            entry=charge_entry.ChargeEntry(None, None, None, diagnoses=[], lines=[]),
+        ),
+    ),
+    # Patient and claim search: phi.search (a specialist gives a reason, as here).
+    "reporting.search.search": (
+        frozenset({"specialist", "lead", "manager", "auditor"}),
+        lambda c, who: phi_search.search(
+            c.engine, username=who, query="Testpatient", by="name", reason="patient called in"
+        ),
     ),
     "eligibility.view.read_coverage": (
         READERS,
