@@ -2,7 +2,8 @@
 
 One interface, ``DocumentStore``, two backends:
 
-- ``LocalDocumentStore(root)``: a folder, for the embedded one-machine default.
+- ``LocalDocumentStore(root, key=...)``: a folder, for the embedded one-machine default;
+  every file is sealed with AES-256-GCM (``claimdesk.crypto_files``).
 - ``S3DocumentStore(bucket, prefix=..., client=...)``: any S3-compatible endpoint,
   with server-side encryption on every put.
 
@@ -11,7 +12,8 @@ One interface, ``DocumentStore``, two backends:
 A document's key is ``<prefix>sha256/<first 2 hex>/<64 hex>``: it names the bytes,
 never the patient, claim or file name, so keys are safe in logs and Prefect states.
 ``put`` is idempotent (the same bytes give the same key and an intact object is not
-written again) and ``get`` checks the bytes against the sha256 the caller recorded,
+written again) and ``get`` checks the bytes against the sha256 the caller recorded
+(the plaintext's: sealing changes what is on disk, never a document's identity),
 so a corrupted or truncated object raises ``DocumentError`` instead of being returned.
 The content type is returned by ``put`` for the caller to record next to the key;
 only the S3 backend also stores it on the object (it is served with presigned URLs).
@@ -36,8 +38,16 @@ from urllib.parse import quote
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from claimdesk.crypto_files import (
+    SealedFileError,
+    derive_files_key,
+    files_key,
+    is_sealed,
+    open_blob,
+    seal_blob,
+)
 from claimdesk.errors import ConfigError, DocumentError
-from claimdesk.private_files import private_dir
+from claimdesk.private_files import private_dir, read_or_create_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -144,17 +154,34 @@ def _content_disposition(filename: str) -> str:
 
 
 class LocalDocumentStore:
-    """Documents as read-only files under ``root`` (keys have no prefix).
+    """Documents as sealed, read-only files under ``root`` (keys have no prefix).
+
+    Each file is the document sealed with AES-256-GCM under ``key`` and bound to its
+    document key (``claimdesk.crypto_files``): a file changed, truncated or swapped for
+    another is refused on read. ``key`` is the files key ``make_document_store`` derives
+    from the settings' secrets key; left out, it is derived from the ``secrets.key`` of the
+    data directory ``root`` sits in (``<root>/../secrets.key``, the default layout).
+    Files written before sealing (plaintext) still read, and a ``put`` of the same bytes
+    seals them.
 
     Writes go to a temporary file in the target folder, are fsynced, made
     read-only and moved into place with ``os.replace``, so readers never see a
     partial file and two processes putting the same bytes at once both succeed
-    with one file. ``presigned_url`` returns a ``file://`` URI: it does not
-    expire and ignores ``filename``; it is meant for the one-machine setup only.
+    with one file. ``presigned_url`` returns a ``file://`` URI of the sealed file: it
+    does not expire and ignores ``filename``; it is meant for the one-machine setup only
+    (read the document itself with ``get``).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, key: bytes | None = None) -> None:
         self.root = Path(root)
+        self._key = key
+
+    @property
+    def _sealing_key(self) -> bytes:
+        if self._key is None:
+            master = read_or_create_key(self.root.parent / "secrets.key", what="secrets key")
+            self._key = derive_files_key(master)
+        return self._key
 
     def _path(self, key: str) -> Path:
         return self.root / _check_key(key, "")
@@ -164,14 +191,15 @@ class LocalDocumentStore:
         key = make_key(digest)
         stored = StoredObject(key=key, sha256=digest, size=len(data), content_type=content_type)
         path = self._path(key)
-        if self._is_intact(path, digest):
+        if self._is_intact(path, key, digest):
             return stored
         try:
             private_dir(path.parent, root=self.root)
+            sealed = seal_blob(self._sealing_key, data, bound_to=key)
             fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as tmp:
-                    tmp.write(data)
+                    tmp.write(sealed)
                     tmp.flush()
                     os.fsync(tmp.fileno())
                 os.chmod(tmp_name, _READ_ONLY_MODE)
@@ -189,12 +217,19 @@ class LocalDocumentStore:
             ) from exc
         return stored
 
-    def _is_intact(self, path: Path, digest: str) -> bool:
-        """An existing file with the right digest is left alone (idempotent put)."""
+    def _is_intact(self, path: Path, key: str, digest: str) -> bool:
+        """An existing sealed file of the same bytes is left alone (idempotent put).
+
+        A plaintext one (written before sealing) or a damaged one is written again.
+        """
         try:
-            return hashlib.sha256(path.read_bytes()).hexdigest() == digest
-        except OSError:
+            blob = path.read_bytes()
+            if not is_sealed(blob):
+                return False
+            plain = open_blob(self._sealing_key, blob, bound_to=key, what=f"document {key!r}")
+        except (OSError, SealedFileError):
             return False
+        return hashlib.sha256(plain).hexdigest() == digest
 
     def get(self, key: str, *, sha256: str) -> bytes:
         expected = _check_sha256(sha256)
@@ -211,7 +246,17 @@ class LocalDocumentStore:
                 f"cannot read document {key!r} under {str(self.root)!r}: "
                 f"{exc.strerror or type(exc).__name__}; check the folder's permissions."
             ) from exc
-        return _verify(data, key=key, expected=expected, where=repr(str(self.root)))
+        return _verify(
+            self._open(data, key, expected), key=key, expected=expected, where=repr(str(self.root))
+        )
+
+    def _open(self, blob: bytes, key: str, expected: str) -> bytes:
+        try:
+            return open_blob(self._sealing_key, blob, bound_to=key, what=f"document {key!r}")
+        except SealedFileError as exc:
+            if hashlib.sha256(blob).hexdigest() == expected:
+                return blob  # an old plaintext document that happens to start like a sealed one
+            raise DocumentError(f"{exc.message} (under {str(self.root)!r})") from None
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -387,7 +432,7 @@ def _is_missing(exc: ClientError) -> bool:
 def make_document_store(settings: Settings) -> DocumentStore:
     """The document store ``settings`` asks for (``local`` folder or ``s3`` bucket)."""
     if settings.document_store == "local":
-        return LocalDocumentStore(settings.documents_dir)
+        return LocalDocumentStore(settings.documents_dir, files_key(settings))
 
     import boto3
     from botocore.config import Config

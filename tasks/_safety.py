@@ -6,6 +6,9 @@ input, a database error quoting its parameters) may carry patient data, so those
 are replaced by a sanitised error with a reference, and the log in claimdesk's data
 directory (0600) records the types and code lines only, never a message or a value.
 A ``ClaimdeskError`` reaches Prefect without its chained causes and its ``detail``.
+
+The log is sealed line by line (AES-GCM, ``claimdesk.crypto_files``, under the files key
+from the settings' secrets key): `claimdesk logs task-errors` reads it back.
 """
 
 from __future__ import annotations
@@ -18,24 +21,60 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
+from claimdesk.crypto_files import files_key, open_line, seal_line
 from claimdesk.errors import ClaimdeskError
 from claimdesk.private_files import private_dir, private_file
-from claimdesk.settings import get_settings
+from claimdesk.settings import Settings, get_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=ClaimdeskError)
+
+
+# Where the log is under the data directory; also what each sealed line is bound to.
+TASK_LOG = "logs/task-errors.log"
 
 
 class TaskFailed(RuntimeError):
     """A task failed; the details are in claimdesk's log under the given reference."""
 
 
+class _SealedLineHandler(logging.FileHandler):
+    """Appends each record as one sealed line: nothing on disk is readable without the key."""
+
+    def __init__(self, path: Path, key: bytes) -> None:
+        super().__init__(path)
+        self._key = key
+
+    def format(self, record: logging.LogRecord) -> str:
+        return seal_line(self._key, super().format(record), bound_to=TASK_LOG)
+
+
+def read_task_log(settings: Settings) -> list[str]:
+    """The log's records in order (older plain lines as they are); [] when there is none.
+
+    A line that does not open (changed, or another key) raises ``SealedFileError``
+    naming its line number.
+    """
+    path = settings.data_dir / TASK_LOG
+    try:
+        lines = path.read_text(encoding="ascii", errors="replace").splitlines()
+    except FileNotFoundError:
+        return []
+    key = files_key(settings)
+    return [
+        open_line(key, line, bound_to=TASK_LOG, what=f"{TASK_LOG} line {number}")
+        for number, line in enumerate(lines, start=1)
+        if line.strip()
+    ]
+
+
 def _local_logger() -> logging.Logger:
     logger = logging.getLogger("claimdesk.tasks.errors")
     if not any(getattr(h, "claimdesk_task_log", False) for h in logger.handlers):
-        log_dir = private_dir(get_settings().data_dir / "logs")
+        settings = get_settings()
+        log_dir = private_dir(settings.data_dir / "logs")
         # Created 0600 before the handler opens it for appending (which keeps the mode).
-        handler = logging.FileHandler(private_file(log_dir / "task-errors.log"))
+        handler = _SealedLineHandler(private_file(log_dir / "task-errors.log"), files_key(settings))
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
         handler.claimdesk_task_log = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
@@ -93,22 +132,26 @@ def clean_claimdesk_error(exc: E) -> E:
 def phi_safe(function: F) -> F:
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        failure: Exception
         try:
             return function(*args, **kwargs)
         except ClaimdeskError as exc:
             # Its str() carries ids, codes and positions only; its causes may not.
             if exc.__cause__ is not None or exc.__context__ is not None:
                 _local_logger().error("task %s: %s", function.__name__, describe_failure(exc))
-            raise clean_claimdesk_error(exc).with_traceback(exc.__traceback__) from None
+            failure = clean_claimdesk_error(exc).with_traceback(exc.__traceback__)
         except Exception as exc:
             reference = uuid.uuid4().hex[:12]
             _local_logger().error(
                 "task %s failed [%s]: %s", function.__name__, reference, describe_failure(exc)
             )
-            raise TaskFailed(
+            failure = TaskFailed(
                 f"{function.__name__} failed with {type(exc).__name__} [ref {reference}]; "
                 "where it failed (types and code lines, no data) is in claimdesk's "
-                "logs/task-errors.log."
-            ) from None
+                f"{TASK_LOG} (`claimdesk logs task-errors --ref {reference}`)."
+            )
+        # Raised outside the handler: no __context__ either, so no cause of any kind is
+        # kept with what Prefect logs and stores.
+        raise failure from None
 
     return wrapper  # type: ignore[return-value]

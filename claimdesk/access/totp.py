@@ -22,8 +22,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlmodel import Session, select
 
+from claimdesk.crypto_files import secrets_key as secrets_key  # read in one place
 from claimdesk.errors import ConfigError
-from claimdesk.private_files import parse_hex_key, read_or_create_key
 from claimdesk.settings import Settings
 from models import User, UserTotp
 from models.types import utcnow
@@ -32,12 +32,6 @@ ISSUER = "claimdesk"
 # One step (30 s) either side of now: authenticator clocks drift a little.
 _VALID_WINDOW = 1
 _NONCE_BYTES = 12
-
-
-def secrets_key(settings: Settings) -> bytes:
-    if settings.secrets_key is not None:
-        return parse_hex_key(settings.secrets_key.get_secret_value(), what="CLAIMDESK_SECRETS_KEY")
-    return read_or_create_key(settings.data_dir / "secrets.key", what="secrets key")
 
 
 def _aad(user_id: int) -> bytes:

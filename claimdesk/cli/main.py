@@ -22,6 +22,7 @@ COMMANDS: dict[str, Lazy] = {
         "Sign in at the command line (a short-lived token in the data directory).",
     ),
     "audit": Lazy("audit_cmd", "app", "Audit trail."),
+    "logs": Lazy("logs_cmd", "app", "claimdesk's own logs (sealed on disk)."),
     "demo-data": Lazy(
         "demo_cmd",
         "demo_data",

@@ -86,7 +86,7 @@ def test_the_task_error_log_holds_types_and_lines_never_the_message(task_log: Pa
         parse_member()
     assert "Testpatient" not in str(caught.value)
     assert caught.value.__cause__ is None and caught.value.__suppress_context__
-    text = task_log.read_text()
+    text = "\n".join(_safety.read_task_log(get_settings()))
     assert "builtins.ValueError" in text and "test_at_rest.py:" in text
     assert "Testpatient" not in text and "W123456789" not in text
     assert mode(task_log) == 0o600 and mode(task_log.parent) == 0o700
@@ -114,7 +114,7 @@ def test_a_claimdesk_error_reaches_prefect_without_its_cause_or_detail(task_log:
     assert (error.payer_id, error.status_code) == ("SIM01", 400)
     printed = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     assert "Testpatient" not in printed  # what Prefect logs of a failed task
-    text = task_log.read_text()
+    text = "\n".join(_safety.read_task_log(get_settings()))
     assert "PayerError (payer SIM01: 400 from /core (ref 42))" in text
     assert "caused by builtins.RuntimeError" in text and "Testpatient" not in text
 

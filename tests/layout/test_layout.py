@@ -140,6 +140,7 @@ LAYERS: tuple[frozenset[str], ...] = (
             "claimdesk.clock",
             "claimdesk.states",
             "claimdesk.private_files",
+            "claimdesk.crypto_files",
             "claimdesk.passwords",
             "claimdesk.pdf_fonts",
             "claimdesk.claims.status",
