@@ -47,8 +47,22 @@ SUGGESTIONS = PageSpec(
     "pages/suggestions_page.py", "Suggestions", "suggestions", ":material/lightbulb:",
     "rules.view",
 )  # fmt: skip
+# The office's own data (claimdesk.intake.office_edit): admins, like the Users page.
+ADMIN_PRACTICE = PageSpec(
+    "pages/admin_practice_page.py", "Practice", "admin-practice", ":material/domain:",
+    "office.manage",
+)  # fmt: skip
+ADMIN_PAYERS = PageSpec(
+    "pages/admin_payers_page.py", "Payers", "admin-payers", ":material/account_balance:",
+    "office.manage",
+)  # fmt: skip
+ADMIN_FEES = PageSpec(
+    "pages/admin_fees_page.py", "Fee schedules", "admin-fees", ":material/request_quote:",
+    "office.manage",
+)  # fmt: skip
 ALL_PAGES = (
     QUEUE, TASK, REASSIGN, DASHBOARD, USERS, PAPER_EOB, PORTAL_FILES, COVERAGE, SUGGESTIONS,
+    ADMIN_PRACTICE, ADMIN_PAYERS, ADMIN_FEES,
 )  # fmt: skip
 # Patient billing: roles from claimdesk/billing/roles.py (its services check every action
 # again). Deposits and refunds are for leads and the overseers, not for specialists.
