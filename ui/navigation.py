@@ -60,9 +60,18 @@ ADMIN_FEES = PageSpec(
     "pages/admin_fees_page.py", "Fee schedules", "admin-fees", ":material/request_quote:",
     "office.manage",
 )  # fmt: skip
+# A visit's charges keyed as a draft claim (claimdesk.intake.charge_entry).
+CHARGE_ENTRY = PageSpec(
+    "pages/charge_entry_page.py", "Charge entry", "charge-entry", ":material/add_card:",
+    "claim.create",
+)  # fmt: skip
+# Patients and claims by name, account, member id or claim number (claimdesk.reporting.search).
+SEARCH = PageSpec(
+    "pages/search_page.py", "Search", "search", ":material/search:", "phi.search"
+)  # fmt: skip
 ALL_PAGES = (
     QUEUE, TASK, REASSIGN, DASHBOARD, USERS, PAPER_EOB, PORTAL_FILES, COVERAGE, SUGGESTIONS,
-    ADMIN_PRACTICE, ADMIN_PAYERS, ADMIN_FEES,
+    ADMIN_PRACTICE, ADMIN_PAYERS, ADMIN_FEES, CHARGE_ENTRY, SEARCH,
 )  # fmt: skip
 # Patient billing: roles from claimdesk/billing/roles.py (its services check every action
 # again). Deposits and refunds are for leads and the overseers, not for specialists.

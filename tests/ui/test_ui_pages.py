@@ -57,8 +57,8 @@ def test_page_without_sign_in_refuses(app_env: Any, page: Any) -> None:
 
 def test_navigation_is_built_from_the_role() -> None:
     assert [p.url_path for p in pages_for_role("specialist")] == [
-        "queue", "task", "paper-eob", "portal-files", "coverage", "balances", "statements",
-        "payments",
+        "queue", "task", "paper-eob", "portal-files", "coverage", "charge-entry", "search",
+        "balances", "statements", "payments",
     ]  # fmt: skip
     assert pages_for_role("manager")[0].url_path == "dashboard"
     assert "users" in [p.url_path for p in pages_for_role("admin")]
