@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     prefect_api_url: str | None = Field(
         default_factory=lambda: os.environ.get("PREFECT_API_URL") or None
     )
+    # The Prefect API's basic-auth string (``user:password``). `claimdesk up` makes one per
+    # data directory (``<data_dir>/prefect-api.auth``, 0600); commands beside it use it.
+    prefect_api_auth_string: SecretStr | None = Field(
+        default_factory=lambda: _secret(os.environ.get("PREFECT_API_AUTH_STRING"))
+    )
 
     # Payer gateway defaults; per-payer endpoints and credentials live on the Payer row.
     payer_sim_url: str = "http://127.0.0.1:8600/core"
@@ -134,6 +139,10 @@ class Settings(BaseSettings):
             shown[name] = value if value is None else str(value)
         shown["database_url"] = _mask_url_password(self.effective_database_url)
         return shown
+
+
+def _secret(value: str | None) -> SecretStr | None:
+    return SecretStr(value) if value else None
 
 
 def _csv(value: str) -> frozenset[str]:

@@ -6,6 +6,12 @@ in a session of its own, so stopping the stack stops everything it started (flow
 too) and nothing else, and the children stop by themselves when the supervisor dies,
 even of SIGKILL. The running stack is recorded in ``<data_dir>/stack.json``: commands
 run beside it find its Prefect API and simulator there, ``claimdesk down`` its processes.
+
+The Prefect API answers only clients that send this data directory's auth string
+(``<data_dir>/prefect-api.auth``, made once, 0600): the server gets it as
+``PREFECT_SERVER_API_AUTH_STRING``, every child and the commands run beside the stack as
+``PREFECT_API_AUTH_STRING``. It travels in the environment (owner-only in /proc), never
+on a command line.
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ from importlib.metadata import version
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from claimdesk import stack_procs
 from claimdesk.errors import ConfigError
+from claimdesk.private_files import read_or_create_key
 from claimdesk.settings import Settings
 from claimdesk.stack_guard import PARENT_ENV
 
@@ -36,6 +44,14 @@ WORK_POOL = "claimdesk"
 # The worker polls for scheduled runs this often (seconds): resumed runs restart promptly.
 WORKER_POLL_SECONDS = 2
 STACK_FILE = "stack.json"
+PREFECT_AUTH_FILE = "prefect-api.auth"
+PREFECT_AUTH_USER = "claimdesk"
+
+
+def prefect_auth_string(data_dir: Path) -> str:
+    """This data directory's Prefect API auth string (``user:password``), made on first use."""
+    secret = read_or_create_key(data_dir / PREFECT_AUTH_FILE, what="Prefect API auth")
+    return f"{PREFECT_AUTH_USER}:{secret.hex()}"
 
 
 @dataclass
@@ -77,9 +93,16 @@ class Stack:
     def prefect_home(self) -> Path:
         return self.settings.data_dir / "prefect"
 
+    @property
+    def prefect_auth(self) -> str:
+        return prefect_auth_string(self.settings.data_dir)
+
     def env(self) -> dict[str, str]:
         """Environment for every child: claimdesk's settings plus Prefect's."""
         env = dict(os.environ)
+        # A Prefect Cloud key would be sent instead of the auth string (and refused).
+        env.pop("PREFECT_API_KEY", None)
+        auth = self.prefect_auth
         env.update(
             {
                 "CLAIMDESK_DATA_DIR": str(self.settings.data_dir),
@@ -88,6 +111,8 @@ class Stack:
                 "CLAIMDESK_PAYER_SIM_URL": f"{self.payer_url}/core",
                 "CLAIMDESK_PREFECT_API_URL": self.api_url,
                 "PREFECT_API_URL": self.api_url,
+                "PREFECT_SERVER_API_AUTH_STRING": auth,
+                "PREFECT_API_AUTH_STRING": auth,
                 "PREFECT_HOME": str(self.prefect_home),
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                 "PREFECT_SERVER_API_HOST": "127.0.0.1",
@@ -378,17 +403,29 @@ def settings_beside_stack(settings: Settings) -> Settings:
     """Settings for a command run beside ``claimdesk up``: its Prefect API and simulator.
 
     Only what is not configured: an explicit ``PREFECT_API_URL`` /
-    ``CLAIMDESK_PREFECT_API_URL`` or ``CLAIMDESK_PAYER_SIM_URL`` wins.
+    ``CLAIMDESK_PREFECT_API_URL`` or ``CLAIMDESK_PAYER_SIM_URL`` wins. The stack's auth
+    string comes too, for the stack's own API only.
     """
-    if settings.prefect_api_url:
-        return settings
     info = running_stack(settings.data_dir)
     if info is None or "prefect-server" not in info.live_children():
         return settings
-    update: dict[str, str] = {"prefect_api_url": info.prefect_api_url}
-    if "payer_sim_url" not in settings.model_fields_set and "payer-sim" in info.children:
-        update["payer_sim_url"] = info.payer_sim_url
-    return settings.model_copy(update=update)
+    update: dict[str, object] = {}
+    if not settings.prefect_api_url:
+        update["prefect_api_url"] = info.prefect_api_url
+        if "payer_sim_url" not in settings.model_fields_set and "payer-sim" in info.children:
+            update["payer_sim_url"] = info.payer_sim_url
+    url = str(update.get("prefect_api_url") or settings.prefect_api_url)
+    # The stack's own API takes the stack's string (it started its server with it), even
+    # over a configured one; any other API gets only what was configured for it.
+    if _same_api(url, info.prefect_api_url) and (settings.data_dir / PREFECT_AUTH_FILE).exists():
+        with contextlib.suppress(ConfigError):  # unreadable: the server will say 401
+            auth = prefect_auth_string(settings.data_dir)
+            update["prefect_api_auth_string"] = SecretStr(auth)
+    return settings.model_copy(update=update) if update else settings
+
+
+def _same_api(a: str, b: str) -> bool:
+    return a.rstrip("/") == b.rstrip("/")
 
 
 def _tree(guard: int) -> list[stack_procs.Proc]:

@@ -46,6 +46,7 @@ def bootstrap_stack(
     settings = stack.settings
     # This process talks to the stack's Prefect server (never an ephemeral one of its own).
     os.environ["PREFECT_API_URL"] = stack.api_url
+    os.environ["PREFECT_API_AUTH_STRING"] = stack.prefect_auth
     started = time.monotonic()
     say = echo
     echo = lambda line: say(f"[{time.monotonic() - started:5.1f}s] {line}")  # noqa: E731
@@ -148,10 +149,11 @@ def _seed_demo(engine: Engine, echo: Callable[[str], None]) -> None:
 
 async def _configure_prefect(stack: Stack, payers: list[tuple[str, int]], schedules: str) -> None:
     """Per-payer global concurrency limits, queue priorities, and the schedules asked for."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     # Explicitly this stack's server: Prefect caches its settings per process.
-    with temporary_settings(updates={PREFECT_API_URL: stack.api_url}):
+    updates = {PREFECT_API_URL: stack.api_url, PREFECT_API_AUTH_STRING: stack.prefect_auth}
+    with temporary_settings(updates=updates):
         await _configure(payers, schedules)
 
 

@@ -30,7 +30,14 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         bad_input(f"settings are invalid: {exc.errors()[0]['msg']}")
     # Beside a running `claimdesk up`: its Prefect API and simulator, unless configured.
-    return settings_beside_stack(settings)
+    settings = settings_beside_stack(settings)
+    if settings.prefect_api_auth_string is not None:
+        # Prefect's own client (review resolve, run) reads it from the environment, as the
+        # commands export PREFECT_API_URL; this process only, never printed.
+        import os
+
+        os.environ["PREFECT_API_AUTH_STRING"] = settings.prefect_api_auth_string.get_secret_value()
+    return settings
 
 
 def open_engine() -> Engine:

@@ -30,7 +30,7 @@ def bootstrap(
 
     from sqlmodel import select
 
-    from claimdesk.cli._context import open_engine
+    from claimdesk.cli._context import load_settings, open_engine
     from claimdesk.cli.prefect_setup import ensure_prefect_setup
     from claimdesk.db import session_scope
     from models import Payer
@@ -38,15 +38,21 @@ def bootstrap(
     url = api or os.environ.get("PREFECT_API_URL", "")
     if not url:
         exit_with_error("no Prefect API: pass --api URL or set PREFECT_API_URL.", 2)
+    configured_auth = os.environ.get("PREFECT_API_AUTH_STRING")
+    settings = load_settings()
+    # This data directory's stack: its auth string; any other server: only one configured.
+    beside = settings.prefect_api_url and url.rstrip("/") == settings.prefect_api_url.rstrip("/")
+    secret = settings.prefect_api_auth_string if beside else None
+    auth = secret.get_secret_value() if secret is not None else configured_auth
     engine = open_engine()
     with session_scope(engine) as session:
         payers = [(p.payer_id, p.max_concurrency) for p in session.exec(select(Payer)).all()]
     engine.dispose()
 
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     async def run() -> dict[str, list[str]]:
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_API_AUTH_STRING: auth}):
             return (await ensure_prefect_setup(payers)).as_dict()
 
     try:

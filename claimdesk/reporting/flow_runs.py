@@ -2,15 +2,18 @@
 
 Plain HTTP (httpx) against ``Settings.prefect_api_url``: no Prefect import, and a
 Prefect that is down or not configured is a ``PrefectUnavailable`` with a clear
-message rather than a hung page.
+message rather than a hung page. ``auth`` is the server's basic-auth string
+(``Settings.prefect_api_auth_string``; `claimdesk up`'s server requires one).
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
+from pydantic import SecretStr
 
 from claimdesk.errors import ClaimdeskError
 from models.types import utcnow
@@ -37,6 +40,21 @@ class FlowRunSummary:
     at: datetime  # start time, or expected start for runs that have not started
 
 
+def _client(
+    prefect_api_url: str, auth: SecretStr | None, transport: httpx.BaseTransport | None
+) -> httpx.Client:
+    headers = {}
+    if auth is not None:  # as Prefect's own client sends it: the whole string, base64
+        token = base64.b64encode(auth.get_secret_value().encode("utf-8")).decode("ascii")
+        headers["Authorization"] = f"Basic {token}"
+    return httpx.Client(
+        base_url=prefect_api_url.rstrip("/") + "/",
+        timeout=_TIMEOUT_S,
+        transport=transport,
+        headers=headers,
+    )
+
+
 def _post(client: httpx.Client, path: str, body: dict[str, object]) -> list[dict[str, object]]:
     response = client.post(path, json=body)
     response.raise_for_status()
@@ -45,7 +63,11 @@ def _post(client: httpx.Client, path: str, body: dict[str, object]) -> list[dict
 
 
 def read_flow_runs(
-    prefect_api_url: str | None, *, hours: int = 24, transport: httpx.BaseTransport | None = None
+    prefect_api_url: str | None,
+    *,
+    hours: int = 24,
+    auth: SecretStr | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> list[FlowRunSummary]:
     """Runs expected or started in the last ``hours``, with their deployment's name."""
     if not prefect_api_url:
@@ -54,9 +76,7 @@ def read_flow_runs(
         )
     since = (utcnow() - timedelta(hours=hours)).isoformat()
     try:
-        with httpx.Client(
-            base_url=prefect_api_url.rstrip("/") + "/", timeout=_TIMEOUT_S, transport=transport
-        ) as client:
+        with _client(prefect_api_url, auth, transport) as client:
             runs: list[dict[str, object]] = []
             for offset in range(0, _MAX_RUNS, _PAGE):
                 page = _post(
@@ -100,15 +120,17 @@ def read_flow_runs(
 
 
 def read_flow_run_state(
-    prefect_api_url: str | None, flow_run_id: str, *, transport: httpx.BaseTransport | None = None
+    prefect_api_url: str | None,
+    flow_run_id: str,
+    *,
+    auth: SecretStr | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> str:
     """One run's state name (e.g. Suspended, Running, Completed), for the task page."""
     if not prefect_api_url:
         raise PrefectUnavailable("no Prefect API configured (CLAIMDESK_PREFECT_API_URL)")
     try:
-        with httpx.Client(
-            base_url=prefect_api_url.rstrip("/") + "/", timeout=_TIMEOUT_S, transport=transport
-        ) as client:
+        with _client(prefect_api_url, auth, transport) as client:
             response = client.get(f"flow_runs/{flow_run_id}")
             response.raise_for_status()
             state = response.json().get("state") or {}

@@ -49,12 +49,12 @@ def _run(data_dir: Path, api: str, monkeypatch: pytest.MonkeyPatch) -> dict[str,
     return json.loads(result.output)
 
 
-def _limits(api: str) -> dict[str, int]:
+def _limits(api: str, auth: str) -> dict[str, int]:
     from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     async def read() -> dict[str, int]:
-        with temporary_settings(updates={PREFECT_API_URL: api}):
+        with temporary_settings(updates={PREFECT_API_URL: api, PREFECT_API_AUTH_STRING: auth}):
             async with get_client() as client:
                 limits = await client.read_global_concurrency_limits(limit=200)
                 return {limit.name: limit.limit for limit in limits}
@@ -86,7 +86,7 @@ def test_bootstrap_creates_what_is_missing_once_and_follows_new_payers(
     again = _run(data_dir, stack.api_url, monkeypatch)
     assert len(again["created"]) == 1 and again["created"][0].startswith("limit ")
     assert len(again["updated"]) == 1 and again["updated"][0] == limit_names[0]
-    assert sorted(_limits(stack.api_url).values()) == [2, 5]
+    assert sorted(_limits(stack.api_url, stack.prefect_auth).values()) == [2, 5]
     engine.dispose()
 
 

@@ -215,9 +215,10 @@ def test_up_again_right_after_ctrl_c_comes_up_and_sigkill_of_it_leaves_nothing(
 
 def _resolve_beside_the_stack(data_dir: Path, prefect_port: int) -> None:
     """`claimdesk review resolve` with no Prefect configured finds the stack's API."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     from claimdesk.db import make_engine, session_scope
+    from claimdesk.stack import prefect_auth_string
     from models import User
     from tests.e2e.stack_fixtures import flow_run_state
     from tests.e2e.test_workflows_e2e import (
@@ -231,7 +232,11 @@ def _resolve_beside_the_stack(data_dir: Path, prefect_port: int) -> None:
         session.add(User(username="sam", role="specialist", password_hash="x"))
     task_id = _claim_waiting_for_scrub_review(engine)
     engine.dispose()
-    with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{prefect_port}/api"}):
+    api = {  # this test process is a client of the stack's server: its auth string too
+        PREFECT_API_URL: f"http://127.0.0.1:{prefect_port}/api",
+        PREFECT_API_AUTH_STRING: prefect_auth_string(data_dir),
+    }
+    with temporary_settings(updates=api):
         run_id = _start_review_run(task_id)
         wait_until(lambda: _paused_under(run_id, "-1"), timeout=120, what="the review run paused")
         decision = json.dumps({"action": "override", "reason": "payer confirmed by phone"})

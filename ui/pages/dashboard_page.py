@@ -125,7 +125,9 @@ def flow_runs() -> None:
     st.header("Flow runs (last 24 h)")
     settings = get_settings()
     try:
-        runs = prefect_runs.read_flow_runs(settings.prefect_api_url)
+        runs = prefect_runs.read_flow_runs(
+            settings.prefect_api_url, auth=settings.prefect_api_auth_string
+        )
     except prefect_runs.PrefectUnavailable as exc:
         st.warning(str(exc))
         return

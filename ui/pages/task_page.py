@@ -41,7 +41,10 @@ flow_link = ""
 if view.flow_run_url and task.flow_run_id:
     # The run's state from Prefect: a person sees it suspended, then resumed and completed.
     try:
-        run_state = flow_runs.read_flow_run_state(get_settings().prefect_api_url, task.flow_run_id)
+        settings = get_settings()
+        run_state = flow_runs.read_flow_run_state(
+            settings.prefect_api_url, task.flow_run_id, auth=settings.prefect_api_auth_string
+        )
     except flow_runs.PrefectUnavailable:
         run_state = "state unknown"
     flow_link = f" · [flow run]({view.flow_run_url}) {run_state}"
