@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlmodel import Session
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from claimdesk.claims.fees import expected_allowed
+from claimdesk.db import session_scope
 from claimdesk.learning.history import LineOutcome, line_outcomes
 from claimdesk.review.tasks import ensure_review_task
 from claimdesk.settings import Settings
-from models import Claim
+from models import Claim, ReviewTask
 
 CENT = Decimal("0.01")
 # A month's lines must number this many on both sides before a cut is read from them.
@@ -218,3 +220,14 @@ def rate_cut_flags(session: Session, settings: Settings, *, today: date) -> list
     """The dashboard's words for each rate cut in the window, newest first."""
     history = line_outcomes(session, today=today, days=settings.learning_window_days)
     return [cut.words for cut in reversed(rate_cuts(history))]
+
+
+def file_new_learned_underpayments(engine: Engine, settings: Settings, *, today: date) -> list[int]:
+    """After 835s are posted (the remittance pickup): file the learned-rate underpayments
+    and return only the tasks this call created (the others already have their run)."""
+    with session_scope(engine) as session:
+        before = set(
+            session.exec(select(ReviewTask.id).where(ReviewTask.kind == "remittance")).all()
+        )
+        filed = file_learned_underpayments(session, settings, today=today)
+    return [task_id for task_id in filed if task_id not in before]

@@ -10,15 +10,18 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
+from claimdesk.db import make_engine, session_scope
 from claimdesk.learning.history import line_outcomes
 from claimdesk.learning.rates import (
     RateKey,
     file_learned_underpayments,
+    file_new_learned_underpayments,
     learned_rates,
     rate_cut_flags,
     rate_cuts,
     underpayments,
 )
+from claimdesk.migrate import upgrade_database
 from claimdesk.settings import Settings
 from models import FeeSchedule, ReviewTask
 from tests.learning.history import Line, office
@@ -138,3 +141,22 @@ def test_with_a_fee_schedule_loaded_the_learned_rate_stays_out(
     session.flush()
     assert file_learned_underpayments(session, settings, today=TODAY) == []
     assert session.exec(select(ReviewTask).where(ReviewTask.kind == "remittance")).all() == []
+
+
+def test_after_posting_only_new_learned_underpayments_are_returned(
+    fresh_settings: Settings,
+) -> None:
+    """What the remittance pickup calls after posting: the new tasks, for their runs; the
+    same history again files nothing new."""
+    engine = make_engine(fresh_settings)
+    upgrade_database(engine)
+    try:
+        with session_scope(engine) as session:
+            underpaid_claim = _history(session)
+        [task_id] = file_new_learned_underpayments(engine, fresh_settings, today=TODAY)
+        with Session(engine) as session:
+            task = session.get_one(ReviewTask, task_id)
+            assert (task.claim_id, task.context["basis"]) == (underpaid_claim, "learned_rate")
+        assert file_new_learned_underpayments(engine, fresh_settings, today=TODAY) == []
+    finally:
+        engine.dispose()
