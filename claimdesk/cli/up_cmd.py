@@ -77,7 +77,7 @@ def up(
     ui_port: int = typer.Option(8501, help="App port."),
 ) -> None:
     """Start Prefect, a worker, the payer simulator and the app; Ctrl-C stops them all."""
-    from claimdesk.stack import Ports, Stack, prefect_database_for
+    from claimdesk.stack import PREFECT_AUTH_FILE, Ports, Stack, prefect_database_for
 
     settings = load_settings()
     prefect_db = None
@@ -119,6 +119,10 @@ def up(
     if not no_ui:
         typer.echo(f"  app             {stack.ui_url}")
     typer.echo(f"  Prefect UI      http://127.0.0.1:{prefect_port}")
+    typer.echo(  # the secret itself is never printed
+        "                  (it asks for `claimdesk:` followed by what "
+        f"{settings.data_dir / PREFECT_AUTH_FILE} holds)"
+    )
     typer.echo(f"  payer simulator {stack.payer_url}  (admin API under /admin/)")
     typer.echo(f"  data            {settings.data_dir}")
     typer.echo(f"  stack record    {stack.record_path}  (`claimdesk down` stops what it lists)")
