@@ -146,11 +146,18 @@ def manage_account(
     """An admin changes an account (the Users page); refused to every other role."""
     with session_scope(engine) as session:
         require(load_active_user(session, username), "user.manage")
-    prepared = prepare_change(change, role=role, password=password)  # hashed outside
-    with session_scope(engine) as session:
-        admin = load_active_user(session, username)
-        require(admin, "user.manage")
-        return apply_change(session, target=target, change=prepared, actor=admin.username)
+    try:
+        prepared = prepare_change(change, role=role, password=password)  # hashed outside
+        with session_scope(engine) as session:
+            admin = load_active_user(session, username)
+            require(admin, "user.manage")
+            return apply_change(session, target=target, change=prepared, actor=admin.username)
+    except (ValidationFailed, NotFound) as exc:  # refused for its value: audited too
+        with session_scope(engine) as session:
+            why = {"field": exc.field} if isinstance(exc, ValidationFailed) else {"not_found": True}
+            details = {"change": change, "target": target[:60], **why}
+            _audit(session, username[:60], "user.change_refused", None, details)
+        raise
 
 
 def manage_identity(engine: Engine, *, username: str, identity_id: int, target: str | None) -> str:

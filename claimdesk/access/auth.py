@@ -288,11 +288,32 @@ def create_user(
     engine: Engine, *, username: str, new_username: str, role: str, password: str, name: str = ""
 ) -> None:
     """An admin adds an account (the same checks as ``claimdesk users add``)."""
+    with session_scope(engine) as session:
+        require(load_active_user(session, username), "user.manage")
+    try:
+        _create_user(engine, username, new_username, role, password, name)
+    except ValidationFailed as exc:  # refused for its value: audited too (never the password)
+        with session_scope(engine) as session:
+            append_audit_event(
+                session,
+                actor=username[:_MAX_AUDITED_NAME],
+                action="user.create_refused",
+                entity_type="user",
+                details={
+                    "username": new_username[:_MAX_AUDITED_NAME],
+                    "role": role[:20],
+                    "field": exc.field,
+                },
+            )
+        raise
+
+
+def _create_user(
+    engine: Engine, username: str, new_username: str, role: str, password: str, name: str
+) -> None:
     from claimdesk.passwords import hash_password
     from models.crud import validated
 
-    with session_scope(engine) as session:
-        require(load_active_user(session, username), "user.manage")
     try:  # hashed outside any transaction (SQLite's write lock is not held meanwhile)
         password_hash = hash_password(password)
     except ValueError as exc:

@@ -8,9 +8,10 @@ import streamlit as st
 
 from claimdesk.access import accounts as account_admin
 from claimdesk.access import auth as accounts
-from claimdesk.errors import ClaimdeskError
+from claimdesk.errors import ClaimdeskError, ValidationFailed
 from models.users import ROLES
 from ui.components import auth
+from ui.components.field_form import FieldForm, flash
 from ui.deps import get_engine
 
 CHANGE_LABELS = {
@@ -25,6 +26,7 @@ CHANGE_LABELS = {
 user = auth.page_user("user.manage")
 engine = get_engine()
 st.title("Users")
+flash()
 try:
     view = account_admin.read_accounts(engine, username=user.username)
 except ClaimdeskError as exc:
@@ -33,16 +35,29 @@ except ClaimdeskError as exc:
 st.dataframe([asdict(u) for u in view.users], hide_index=True)
 names = [u.username for u in view.users]
 
-with st.form("users.change", clear_on_submit=True):
+change_form = FieldForm("users.change")
+with st.form("users.change"):
     st.subheader("Change an account")
     user_col, change_col, role_col = st.columns(3)
-    target = user_col.selectbox("User", names)
+    target = change_form.select("user", "User", names, None, where=user_col)
     change: str = (
-        change_col.selectbox("Change", list(CHANGE_LABELS), format_func=lambda c: CHANGE_LABELS[c])
+        change_form.select(
+            "change", "Change", list(CHANGE_LABELS), None, where=change_col,
+            format_func=lambda c: CHANGE_LABELS[c],
+        )
         or "enable"
+    )  # fmt: skip
+    new_role = change_form.select(
+        "role", "New role (for a role change)", ROLES, None, where=role_col
     )
-    new_role = role_col.selectbox("New role (for a role change)", ROLES)
-    new_password = st.text_input("New password (for a password reset)", type="password")
+    new_password = change_form.text(
+        "password", "New password (for a password reset)", "", type="password"
+    )
+    # Users from `claimdesk office import` come in disabled and without a password.
+    enable_too = change_form.check(
+        "enable_too", "With a password reset, enable the account too", True
+    )
+    change_form.end()
     if st.form_submit_button("Apply"):
         try:
             done = account_admin.manage_account(
@@ -53,10 +68,17 @@ with st.form("users.change", clear_on_submit=True):
                 role=new_role,
                 password=new_password,
             )
+            if change == "password" and enable_too:
+                account_admin.manage_account(
+                    engine, username=user.username, target=target or "", change="enable"
+                )
+                done += "; the account is enabled"
+        except ValidationFailed as exc:
+            change_form.show({exc.field: [str(exc)]})
         except ClaimdeskError as exc:
-            st.error(str(exc))
+            change_form.show({"": [str(exc)]})
         else:
-            st.success(done)
+            change_form.saved(done)
 
 st.subheader("Sign-in locks")
 if not view.locks:
@@ -111,13 +133,15 @@ if view.identities:
                 st.success(done)
 else:
     st.caption("No single sign-on identity has signed in yet.")
-with st.form("users.add", clear_on_submit=True):
+add_form = FieldForm("users.add")
+with st.form("users.add"):
     st.subheader("Add a user")
     cols = st.columns(3)
-    new_username = cols[0].text_input("Username")
-    role = cols[1].selectbox("Role", ROLES)
-    name = cols[2].text_input("Display name")
-    password = st.text_input("Initial password", type="password")
+    new_username = add_form.text("username", "Username", "", where=cols[0])
+    role = add_form.select("role", "Role", ROLES, None, where=cols[1])
+    name = add_form.text("name", "Display name", "", where=cols[2])
+    password = add_form.text("password", "Initial password", "", type="password")
+    add_form.end()
     if st.form_submit_button("Add user"):
         try:
             accounts.create_user(
@@ -128,7 +152,9 @@ with st.form("users.add", clear_on_submit=True):
                 password=password,
                 name=name,
             )
+        except ValidationFailed as exc:
+            add_form.show({exc.field: [str(exc)]})
         except ClaimdeskError as exc:
-            st.error(str(exc))
+            add_form.show({"": [str(exc)]})
         else:
-            st.success(f"User {new_username!r} added.")
+            add_form.saved(f"User {new_username!r} added.")
