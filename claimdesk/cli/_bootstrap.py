@@ -122,7 +122,8 @@ def _seed_demo(engine: Engine, echo: Callable[[str], None]) -> None:
     from models import append_audit_event
 
     with session_scope(engine) as session:
-        summary = generate_demo_practice(session, claims=60, seed=1)
+        # A few 837Is too: the practice's doctors also bill through a hospital and an ASC.
+        summary = generate_demo_practice(session, claims=60, seed=1, institutional_claims=8)
         echo(f"demo data: {summary.claims_created} new claims ({summary.claims_skipped} kept)")
         for username, role in DEMO_USERS:
             if session.exec(select(User.id).where(User.username == username)).first():

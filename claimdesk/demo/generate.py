@@ -3,7 +3,9 @@
 Feeds the demo, the tests and the benchmarks: providers with valid NPIs, the
 four simulated payers with their deadlines, patients and coverages (some
 inactive, some with a secondary, some dependents) and draft claims with real
-CPT and ICD-10-CM codes, chargemaster prices and recent dates of service.
+CPT and ICD-10-CM codes, chargemaster prices and recent dates of service; on
+request, institutional (837I) claims from the hospital outpatient department
+and surgery center the practice's doctors work at (``demo/institutional.py``).
 Running it again with the same seed adds nothing twice.
 """
 
@@ -27,6 +29,7 @@ from claimdesk.demo.catalog import (
     STREETS,
     VISITS,
 )
+from claimdesk.demo.institutional import add_institutional_claims
 from claimdesk.x12.npi import npi_check_digit
 from models import (
     Appointment,
@@ -82,8 +85,11 @@ def generate_demo_practice(
     today: date | None = None,
     patients: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    institutional_claims: int = 0,
 ) -> DemoSummary:
     """Fill the database with a demo practice and ``claims`` draft claims.
+
+    ``institutional_claims`` more draft claims are 837Is (outpatient hospital and ASC).
 
     ``patients`` defaults to a third of the claims (a patient visits about three times).
     ``progress(done, total)`` is told as each claim is made (the CLI draws a bar).
@@ -213,6 +219,28 @@ def generate_demo_practice(
             actor="system:demo-data",
         )
         created += 1
+
+    def attending_for(patient: Patient) -> int:
+        # The patient's own doctor; one who has no office visit yet gets one by id
+        # (drawing from ``rng`` here would move every appointment below).
+        if patient.id not in renderer_of:
+            renderer_of[patient.id] = renderers[(patient.id or 0) % len(renderers)].id
+        return renderer_of[patient.id]
+
+    made, already = add_institutional_claims(
+        session,
+        count=institutional_claims,
+        seed=seed,
+        today=today,
+        practice=practice,
+        payers=payers,
+        enrolled=enrolled,
+        attending_for=attending_for,
+        authorization_for=lambda patient, payer, codes, on: _authorization_for(
+            session, patient, payer, codes, on
+        ),
+    )
+    created, skipped = created + made, skipped + already
 
     appointments = 0
     for patient, _coverage in enrolled[: max(1, len(enrolled) // 10)]:
