@@ -90,7 +90,7 @@ def test_bad_values_on_the_users_page_are_refused_at_their_fields(engine: Engine
 def test_a_secret_in_a_payers_reference_field_is_refused_and_not_shown(engine: Engine) -> None:
     secret = "sk9Xq2LmT7vB4nR8wZ"
     at = page("pages/admin_payers_page.py")
-    by_label(at.text_input, "Password env").input(secret)
+    by_label(at.text_input, "Password: environment variable's name").input(secret)
     by_label(at.number_input, "Timely filing (days)").set_value(30)
     by_label(at.button, "Save payer").click().run()
     assert not at.exception
@@ -103,3 +103,21 @@ def test_a_secret_in_a_payers_reference_field_is_refused_and_not_shown(engine: E
     assert payer.timely_filing_days == 365 and "password_env" not in payer.connectivity
     [refused] = events(engine, "office.edit_refused")
     assert refused.details == {"via": "app", "fields": ["connectivity.password_env"]}
+
+
+def test_an_appeal_levels_problem_is_named_by_its_line(engine: Engine) -> None:
+    at = page("pages/admin_payers_page.py")
+    by_label(at.text_area, "Appeal levels").input("1, first, 180, notice\n2, second, 0, decision")
+    by_label(at.button, "Save payer").click().run()
+    messages = [e.value for e in at.error]
+    assert messages == ["line 2: window_days: Input should be greater than 0"], messages
+    with Session(engine) as session:
+        payer = session.exec(select(Payer).where(Payer.name == "Acme Health")).one()
+    assert payer.appeal_levels == []
+
+    by_label(at.text_area, "Appeal levels").input("1, first, 180, notice\n2, second, 60, decision")
+    by_label(at.button, "Save payer").click().run()
+    assert any("appeal_levels" in s.value for s in at.success), [e.value for e in at.error]
+    with Session(engine) as session:
+        payer = session.exec(select(Payer).where(Payer.name == "Acme Health")).one()
+    assert [level["window_days"] for level in payer.appeal_levels] == [180, 60]

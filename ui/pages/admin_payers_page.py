@@ -8,6 +8,7 @@ write of ``claimdesk office import``; a refused value shows at its field.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import streamlit as st
@@ -95,6 +96,20 @@ def levels_from(text: str) -> list[dict[str, Any]]:
     return out
 
 
+def by_line(problems: dict[str, list[str]]) -> dict[str, list[str]]:
+    """An appeal level's problem by its line in the text area (appeal_levels[0] is line 1)."""
+    out: dict[str, list[str]] = {}
+    for name, messages in problems.items():
+        match = re.fullmatch(r"appeal_levels\[(\d+)\]\.?(.*)", name)
+        if match:
+            line, field = int(match.group(1)) + 1, match.group(2)
+            where = f"line {line}: {field}: " if field else f"line {line}: "
+            out.setdefault("appeal_levels", []).extend(where + m for m in messages)
+        else:
+            out[name] = messages
+    return out
+
+
 with st.form(f"admin_payers.form.{picked}"):
     st.subheader("Payer")
     id_col, name_col = st.columns([1, 2])
@@ -172,10 +187,13 @@ with st.form(f"admin_payers.form.{picked}"):
     )
     columns = st.columns(4)
     for index, name in enumerate(CREDENTIAL_FIELDS):
+        what, source = name.rsplit("_", 1)
+        label = what.replace("_", " ").capitalize() + (
+            ": environment variable's name" if source == "env" else ": secret file's path"
+        )
         conn[name] = form.text(
-            f"connectivity.{name}", name.replace("_", " ").capitalize(), link.get(name),
-            where=columns[index % 4],
-        )  # fmt: skip
+            f"connectivity.{name}", label, link.get(name), where=columns[index % 4]
+        )
     conn["production"] = form.check(
         "connectivity.production", "Production (ISA15 P)", link.get("production", False)
     )
@@ -209,7 +227,7 @@ with st.form(f"admin_payers.form.{picked}"):
         try:
             changes = office_edit.save_payer(engine, username=user.username, values=values)
         except office_edit.EditRefused as exc:
-            form.show(exc.problems)
+            form.show(by_line(exc.problems))
         except ClaimdeskError as exc:
             form.show({"": [str(exc)]})
         else:
