@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: up test lint soak bench bench-quick sync clean
+.PHONY: up test lint soak bench bench-quick guide sync clean
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -36,6 +36,12 @@ bench: sync
 	  $(UV) run python -m bench.$$b $(BENCH_ARGS) | tee -a $$log || failed="$$failed $$b"; done; \
 	echo "== summary"; grep '^RESULT' $$log; rm -f $$log; \
 	if [ -n "$$failed" ]; then echo "missed a target or broke an invariant:$$failed"; exit 1; fi
+
+# docs/guide.md's pictures: run the browser tests that take them, copy them in (SHOTS.tsv).
+guide: sync
+	$(UV) run pytest -p no:cacheprovider -q $$(tail -n +2 docs/guide/SHOTS.tsv | cut -f3 | sort -u)
+	tail -n +2 docs/guide/SHOTS.tsv | while IFS="$$(printf '\t')" read -r image shot test; do \
+	  cp "test-output/screenshots/$$shot" "docs/guide/$$image"; done
 
 bench-quick:
 	@$(MAKE) --no-print-directory bench BENCH_ARGS=--quick

@@ -1,4 +1,5 @@
-"""The app in a real browser: Debian's Chromium through Playwright against `streamlit run`.
+"""The app in a real browser: Debian's Chromium through Playwright against `streamlit run
+ui/server.py`, the app server `claimdesk up` runs (so a reload or a link keeps the sign-in).
 
 The app runs as a subprocess on a free port over a migrated, seeded SQLite
 database, without Prefect: a decision is recorded and (no flow run waits for
@@ -76,7 +77,7 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
             "-m",
             "streamlit",
             "run",
-            str(UI_DIR / "app.py"),
+            str(UI_DIR / "server.py"),  # the app `claimdesk up` runs (pages + session cookie)
             "--server.headless",
             "true",
             "--server.address",
@@ -137,7 +138,11 @@ def _sign_in(browser: Any, url: str, username: str) -> Any:
 
 
 def _shot(page: Any, name: str) -> None:
+    """A full-page screenshot once the script run is over and every element has drawn."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
+    # Tables, metrics and date pickers show a skeleton until their code has loaded.
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stSkeleton\"]')")
     page.wait_for_timeout(500)  # let charts and tables finish drawing
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
