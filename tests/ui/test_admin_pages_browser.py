@@ -8,6 +8,7 @@ rate, and each lands in the database with its audit event.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,9 @@ def _events(engine: Any, action: str) -> list[AuditEvent]:
 
 
 def _open(page: Any, link: str, heading: str) -> None:
+    more = page.get_by_text(re.compile(r"^View \d+ more$"))
+    if more.count():  # the sidebar folds the pages after the tenth
+        more.first.click()
     page.get_by_role("link", name=link, exact=True).first.click()
     page.get_by_role("heading", name=heading).first.wait_for()
 
