@@ -30,7 +30,7 @@ from claimdesk.remittance.paper_eob import POSTING_ROLES
 from claimdesk.remittance.posting import PostingReport, post_remittance
 from claimdesk.remittance.retrieval import sender_payer_id
 from claimdesk.stored_documents import find_or_create_document, link_claims
-from claimdesk.x12 import Remittance835, iter_transactions
+from claimdesk.x12 import ParsedSet, RemittanceStart, stream_transactions
 from models import Payer, append_audit_event
 
 DOCUMENT_KIND = "x12_835"  # as the gateway keeps a picked-up 835
@@ -55,16 +55,18 @@ def check_835_file(data: bytes) -> int:
     if not data.strip():
         raise ValidationFailed("file: is empty; expected an 835.", field="file")
     count = 0
-    for parsed in iter_transactions(data):
-        transaction = parsed.transaction
-        if not isinstance(transaction, Remittance835):
+    # Streamed: an 835's claims are read one at a time and not kept.
+    for item in stream_transactions(data):
+        if isinstance(item, ParsedSet):
+            transaction = item.transaction
             raise ValidationFailed(
                 f"file: transaction set {getattr(transaction, 'control_number', '?')} "
-                f"(group {parsed.group.control_number}) is a "
+                f"(group {item.group.control_number}) is a "
                 f"{getattr(transaction, 'set_id', '?')}, not an 835.",
                 field="file",
             )
-        count += 1
+        if isinstance(item, RemittanceStart):
+            count += 1
     if count == 0:
         raise ValidationFailed("file: holds no 835 transaction set.", field="file")
     return count

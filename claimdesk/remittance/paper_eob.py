@@ -45,7 +45,8 @@ from claimdesk.denials import RoutingTable, load_routing_table
 from claimdesk.documents import DocumentStore
 from claimdesk.errors import ClaimdeskError, ValidationFailed
 from claimdesk.paper.eob_entry import EobAdjustment, EobClaim, PaperEob, parse_paper_eob
-from claimdesk.remittance.posting import PostingReport, content_hash, post_remittance
+from claimdesk.remittance.posting import PostingReport, post_remittance
+from claimdesk.remittance.set_stream import content_hash
 from claimdesk.stored_documents import store_document
 from claimdesk.submission.paper import is_paper_payer
 from claimdesk.x12 import Remittance835, check_balance

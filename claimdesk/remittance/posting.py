@@ -33,8 +33,8 @@ id as its ``step`` (one per claim and remittance).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -49,10 +49,19 @@ from claimdesk.remittance.claim_posting import (
     post_claim,
     record_claim_payment,
 )
+from claimdesk.remittance.set_stream import (
+    CheckedSet,
+    check_models,
+    check_sets,
+    claim_streams,
+    crossover_carriers,
+)
 from claimdesk.remittance.status import REMITTANCE
 from claimdesk.review.decisions import RemittanceDecision
 from claimdesk.review.tasks import ensure_review_task
-from claimdesk.x12 import Remittance835, SegmentReader, X12Error, iter_transactions
+from claimdesk.x12 import ClaimPayment as X12ClaimPayment
+from claimdesk.x12 import Remittance835, X12Error
+from claimdesk.x12.models import ProviderAdjustment
 from models import Claim, ClaimPayment, Payer, Remittance, ReviewTask, append_audit_event
 from models.ledger import ProviderLedgerEntry
 from models.types import utcnow
@@ -124,49 +133,30 @@ def post_remittance(
     table = routing or load_routing_table()
     crossovers: dict[str, str] = {}
     source = document_bytes_or_parsed
+    claims: Iterator[Iterator[X12ClaimPayment]]
     if isinstance(source, bytes):
+        # Streamed twice (set_stream): every set is checked to its end before any posts.
         try:
-            sets = [
-                parsed.transaction
-                for parsed in iter_transactions(source)
-                if isinstance(parsed.transaction, Remittance835)
-            ]
-            crossovers = _crossover_carriers(source)
+            checked = check_sets(source)
+            crossovers = crossover_carriers(source)
         except X12Error as exc:
             return PostingReport(
                 document_id, (_unreadable(session, payer, source, document_id, exc),)
             )
-        if not sets:
+        if not checked:
             return PostingReport(
                 document_id, (_unreadable(session, payer, source, document_id, None),)
             )
-    elif isinstance(source, Remittance835):
-        sets = [source]
+        claims = claim_streams(source)
     else:
-        sets = list(source)
+        sets = [source] if isinstance(source, Remittance835) else list(source)
+        checked = check_models(sets)
+        claims = (iter(remittance.claims) for remittance in sets)
     outcomes = tuple(
-        _post_set(session, table, payer, remittance, document_id, crossovers, actor)
-        for remittance in sets
+        _post_set(session, table, payer, check, set_claims, document_id, crossovers, actor)
+        for check, set_claims in zip(checked, claims, strict=True)
     )
     return PostingReport(document_id, outcomes)
-
-
-def content_hash(remittance: Remittance835) -> str:
-    """The set's content, without its envelope control number: a re-wrapped resend matches."""
-    text = remittance.model_dump_json(exclude={"control_number"})
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _crossover_carriers(data: bytes) -> dict[str, str]:
-    """CLP01 → NM1*TT NM109 for claims the payer says it forwarded (the reader skips NM1*TT)."""
-    found: dict[str, str] = {}
-    current = ""
-    for _, elements in SegmentReader(data):
-        if elements[0] == "CLP":
-            current = elements[1] if len(elements) > 1 else ""
-        elif elements[0] == "NM1" and len(elements) > 1 and elements[1] == "TT" and current:
-            found[current] = elements[9] if len(elements) > 9 else ""
-    return found
 
 
 def _insert_remittance(session: Session, row: Remittance) -> Remittance | None:
@@ -257,12 +247,14 @@ def _post_set(
     session: Session,
     table: RoutingTable,
     payer: Payer,
-    remittance: Remittance835,
+    remittance: CheckedSet,
+    claims: Iterator[X12ClaimPayment],
     document_id: int | None,
     crossovers: dict[str, str],
     actor: str,
 ) -> SetOutcome:
-    digest = content_hash(remittance)
+    """Post one set whose ``claims`` are read one at a time (none when it posts nothing)."""
+    digest = remittance.digest
     payment = remittance.payment
     trace = (payment.trace_number or f"no-trace:{digest[:16]}")[:50]
     known = _known(session, payer.id, trace)
@@ -309,16 +301,16 @@ def _post_set(
         return SetOutcome(new.id, "exception", task_ids=(task_id,))
 
     effective = payment.date or remittance.production_date or utcnow().date()
-    posted: list[ClaimPosting] = []
+    posted = _Posted()
     unmatched: list[int] = []
-    for clp in remittance.claims:
+    for clp in claims:  # one at a time: only ids are kept
         claim = _match_claim(session, payer, clp.patient_control_number)
         cp, allowed = record_claim_payment(session, new, claim, clp)
         if claim is None:
             assert cp.id is not None
             unmatched.append(cp.id)
             continue
-        posted.append(
+        posted.add(
             post_claim(
                 session,
                 table=table,
@@ -331,8 +323,8 @@ def _post_set(
                 actor=actor,
             )
         )
-    plb_ids = _post_provider_adjustments(session, new, remittance)
-    tasks = [p.task_id for p in posted if p.task_id is not None]
+    plb_ids = _post_provider_adjustments(session, new, remittance.provider_adjustments)
+    tasks = posted.task_ids
     if unmatched:
         tasks.append(
             _file_task(session, new, ["unmatched_claims"], {"claim_payment_ids": unmatched})
@@ -346,20 +338,47 @@ def _post_set(
         action="remittance.posted",
         entity_type="remittance",
         entity_id=new.id,
-        details={"claims": len(posted), "unmatched": len(unmatched), "document_id": document_id},
+        details={
+            "claims": len(posted.claim_ids),
+            "unmatched": len(unmatched),
+            "document_id": document_id,
+        },
     )
     session.flush()
     return SetOutcome(
         new.id,
         "posted",
-        claim_ids=tuple(p.claim_id for p in posted),
-        denial_ids=tuple(i for p in posted for i in p.denial_ids),
-        closed_denial_ids=tuple(i for p in posted for i in p.closed_denial_ids),
+        claim_ids=tuple(posted.claim_ids),
+        denial_ids=tuple(posted.denial_ids),
+        closed_denial_ids=tuple(posted.closed_denial_ids),
         task_ids=tuple(dict.fromkeys(tasks)),
-        secondary_claim_ids=tuple(p.secondary_claim_id for p in posted if p.secondary_claim_id),
-        crossover_claim_ids=tuple(p.claim_id for p in posted if p.crossed_over),
+        secondary_claim_ids=tuple(posted.secondary_claim_ids),
+        crossover_claim_ids=tuple(posted.crossover_claim_ids),
         provider_ledger_ids=plb_ids,
     )
+
+
+@dataclass
+class _Posted:
+    """The ids of a set's claim postings, gathered as each claim posts."""
+
+    claim_ids: list[int] = field(default_factory=list)
+    denial_ids: list[int] = field(default_factory=list)
+    closed_denial_ids: list[int] = field(default_factory=list)
+    task_ids: list[int] = field(default_factory=list)
+    secondary_claim_ids: list[int] = field(default_factory=list)
+    crossover_claim_ids: list[int] = field(default_factory=list)
+
+    def add(self, posting: ClaimPosting) -> None:
+        self.claim_ids.append(posting.claim_id)
+        self.denial_ids += posting.denial_ids
+        self.closed_denial_ids += posting.closed_denial_ids
+        if posting.task_id is not None:
+            self.task_ids.append(posting.task_id)
+        if posting.secondary_claim_id:
+            self.secondary_claim_ids.append(posting.secondary_claim_id)
+        if posting.crossed_over:
+            self.crossover_claim_ids.append(posting.claim_id)
 
 
 def _match_claim(session: Session, payer: Payer, patient_control_number: str) -> Claim | None:
@@ -373,10 +392,10 @@ def _match_claim(session: Session, payer: Payer, patient_control_number: str) ->
 
 
 def _post_provider_adjustments(
-    session: Session, remittance: Remittance, parsed: Remittance835
+    session: Session, remittance: Remittance, provider_adjustments: Sequence[ProviderAdjustment]
 ) -> tuple[int, ...]:
     ids: list[int] = []
-    for position, item in enumerate(parsed.provider_adjustments, start=1):
+    for position, item in enumerate(provider_adjustments, start=1):
         linked_remittance = linked_claim = None
         if item.reference:
             other = session.exec(

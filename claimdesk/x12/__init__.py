@@ -5,14 +5,16 @@ return frozen pydantic models; they raise only ``X12Error`` subclasses.
 """
 
 from claimdesk.x12 import _parse_271, _parse_277, _parse_835, _parse_999  # noqa: F401 (registers)
+from claimdesk.x12._balance_835 import check_balance
 from claimdesk.x12._envelope import (
     ParsedSet,
     iter_interchanges,
     iter_transactions,
     read_interchanges,
+    stream_transactions,
 )
 from claimdesk.x12._errors import EnvelopeMismatch, X12Error, X12SyntaxError
-from claimdesk.x12._parse_835 import check_balance
+from claimdesk.x12._parse_835 import remittance_from_stream
 from claimdesk.x12._parse_837 import ClaimSubmission837, parse_837
 from claimdesk.x12._tokenize import Delimiters, SegmentReader
 from claimdesk.x12._write_270 import write_270
@@ -29,6 +31,8 @@ from claimdesk.x12.models import (
     InterchangeAck,
     OtherTransaction,
     Remittance835,
+    RemittanceEnd,
+    RemittanceStart,
     ServicePayment,
 )
 from claimdesk.x12.npi import is_valid_npi
@@ -51,6 +55,8 @@ __all__ = [
     "OtherTransaction",
     "ParsedSet",
     "Remittance835",
+    "RemittanceEnd",
+    "RemittanceStart",
     "SegmentReader",
     "ServicePayment",
     "X12Error",
@@ -60,6 +66,8 @@ __all__ = [
     "iter_transactions",
     "parse_837",
     "read_interchanges",
+    "remittance_from_stream",
+    "stream_transactions",
     "to_json",
     # writer (added by the writer engineer)
 ]

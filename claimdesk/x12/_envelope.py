@@ -41,6 +41,8 @@ class SetContext:
 
 # (segments ST..SE, context) -> parsed model
 SetParser = Callable[[list[Segment], SetContext], Any]
+# (ST, the segments after it through SE, context) -> the set's items as they are read
+StreamParser = Callable[[Segment, Iterator[Segment], SetContext], Iterator[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +55,28 @@ class ParsedSet:
 
 
 _PARSERS: dict[str, SetParser] = {}
+_STREAM_PARSERS: dict[str, StreamParser] = {}
+# A parser's own slips (not X12Error) are reported as the set being unreadable.
+_PARSER_SLIPS = (
+    IndexError,
+    KeyError,
+    ValueError,
+    ArithmeticError,
+    TypeError,
+    AttributeError,
+    AssertionError,
+)
+_ENVELOPE_IDS = frozenset({"ST", "GE", "IEA", "ISA", "GS"})
 
 
 def register_parser(set_id: str, parser: SetParser) -> None:
     """Route sets with ST01 ``set_id`` to ``parser`` (called once per parser module)."""
     _PARSERS[set_id] = parser
+
+
+def register_stream_parser(set_id: str, parser: StreamParser) -> None:
+    """Stream sets with ST01 ``set_id`` through ``parser`` when a caller asks to stream."""
+    _STREAM_PARSERS[set_id] = parser
 
 
 def _parse_other(segments: list[Segment], context: SetContext) -> Any:
@@ -156,27 +175,66 @@ def _parse_set(
         return parser(segments, context)
     except X12Error:
         raise
-    except (
-        IndexError,
-        KeyError,
-        ValueError,
-        ArithmeticError,
-        TypeError,
-        AttributeError,
-        AssertionError,
-    ) as exc:
+    except _PARSER_SLIPS as exc:
         # A safety net: the parsers raise X12SyntaxError themselves where they can.
-        raise X12SyntaxError(
-            f"transaction set could not be read ({type(exc).__name__})",
-            segment_index=segments[0][0],
-            segment_id="ST",
-        ) from exc
+        raise _unreadable_set(segments[0], exc) from exc
+
+
+def _unreadable_set(st: Segment, exc: Exception) -> X12SyntaxError:
+    return X12SyntaxError(
+        f"transaction set could not be read ({type(exc).__name__})",
+        segment_index=st[0],
+        segment_id="ST",
+    )
+
+
+def _set_body(segments: Iterator[Segment], st: Segment, seen: list[Segment]) -> Iterator[Segment]:
+    """The segments after ``st`` through its SE, checked as the collected path checks them.
+
+    The SE count and control number are checked when the SE arrives, before it is
+    handed on: a streamed set's end is only yielded once its trailer is verified.
+    ``seen[0]`` is kept at the last segment read (for the end-of-data position).
+    """
+    count = 1
+    for segment in segments:
+        seen[0] = segment
+        count += 1
+        segment_id = segment[1][0]
+        if segment_id == "SE":
+            _check_se(segment, st, count)
+            yield segment
+            return
+        if segment_id in _ENVELOPE_IDS:
+            raise _unexpected(segment, "segment inside a transaction set before its SE")
+        yield segment
+    raise X12SyntaxError(
+        "data ends inside a transaction set", segment_index=seen[0][0] + 1, expected="SE"
+    )
+
+
+def _check_se(se: Segment, st: Segment, count: int) -> None:
+    if _count(se, 1) != count:
+        raise _mismatch(se, 1, "segment count does not match the set", f"{count}")
+    if not _same_control(require(se, 2), st[1][2]):
+        raise _mismatch(se, 2, "does not match ST02", "ST02's control number")
+
+
+def _stream_set(
+    parser: StreamParser, st: Segment, body: Iterator[Segment], context: SetContext
+) -> Iterator[Event]:
+    try:
+        for item in parser(st, body, context):
+            yield "item", item
+    except X12Error:
+        raise
+    except _PARSER_SLIPS as exc:
+        raise _unreadable_set(st, exc) from exc
 
 
 Event = tuple[str, Any]
 
 
-def _walk(source: Source, chunk_size: int) -> Iterator[Event]:
+def _walk(source: Source, chunk_size: int, *, stream: bool = False) -> Iterator[Event]:
     """Yield ('interchange'|'ta1'|'group'|'set'|'group_end'|'interchange_end', value).
 
     The cyclic garbage collector is paused while this generator runs and restored
@@ -187,7 +245,7 @@ def _walk(source: Source, chunk_size: int) -> Iterator[Event]:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for event in _walk_segments(source, chunk_size):
+        for event in _walk_segments(source, chunk_size, stream):
             if collecting:
                 gc.enable()
             yield event
@@ -198,8 +256,10 @@ def _walk(source: Source, chunk_size: int) -> Iterator[Event]:
             gc.enable()
 
 
-def _walk_segments(source: Source, chunk_size: int) -> Iterator[Event]:
+def _walk_segments(source: Source, chunk_size: int, stream: bool) -> Iterator[Event]:
+    """The envelope walk; with ``stream``, sets with a stream parser yield ('item', ...) each."""
     reader = SegmentReader(source, chunk_size)
+    segments = iter(reader)
     isa: Segment | None = None
     interchange: Interchange | None = None
     gs: Segment | None = None
@@ -208,7 +268,7 @@ def _walk_segments(source: Source, chunk_size: int) -> Iterator[Event]:
     group_count = 0
     set_count = 0
     last: Segment | None = None
-    for segment in reader:
+    for segment in segments:
         last = segment
         segment_id = segment[1][0]
         if set_segments is not None:
@@ -217,13 +277,7 @@ def _walk_segments(source: Source, chunk_size: int) -> Iterator[Event]:
                 if segment_id in ("ST", "GE", "IEA", "ISA", "GS"):
                     raise _unexpected(segment, "segment inside a transaction set before its SE")
                 continue
-            st = set_segments[0]
-            if _count(segment, 1) != len(set_segments):
-                raise _mismatch(
-                    segment, 1, "segment count does not match the set", f"{len(set_segments)}"
-                )
-            if not _same_control(require(segment, 2), st[1][2]):
-                raise _mismatch(segment, 2, "does not match ST02", "ST02's control number")
+            _check_se(segment, set_segments[0], len(set_segments))
             assert reader.delimiters is not None and group is not None and interchange
             yield "set", _parse_set(set_segments, reader.delimiters, interchange, group)
             set_segments = None
@@ -243,7 +297,18 @@ def _walk_segments(source: Source, chunk_size: int) -> Iterator[Event]:
                 raise _unexpected(segment, "ST outside a functional group (no GS)")
             require(segment, 1)
             require(segment, 2)
-            set_segments = [segment]
+            streamer = _STREAM_PARSERS.get(segment[1][1]) if stream else None
+            if streamer is None:
+                set_segments = [segment]
+                continue
+            assert reader.delimiters is not None and interchange is not None
+            context = SetContext(
+                reader.delimiters, get(segment[1], 3) or group.version, interchange, group
+            )
+            seen = [segment]
+            yield from _stream_set(streamer, segment, _set_body(segments, segment, seen), context)
+            last = seen[0]
+            set_count += 1
         elif segment_id == "GS":
             if group is not None:
                 raise _unexpected(segment, "GS inside a functional group: the previous has no GE")
@@ -300,6 +365,29 @@ def iter_transactions(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iterat
     group: FunctionalGroup | None = None
     for kind, value in _walk(source, chunk_size):
         if kind == "interchange":
+            interchange = value
+        elif kind == "group":
+            group = value
+        elif kind == "set":
+            assert interchange is not None and group is not None
+            yield ParsedSet(interchange, group, value)
+
+
+def stream_transactions(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iterator[Any]:
+    """Yield a streamed set's items as they are read, any other set whole as a ``ParsedSet``.
+
+    An 835 is yielded as its ``RemittanceStart``, each ``ClaimPayment`` and its
+    ``RemittanceEnd`` (after its SE and balance are checked), so memory does not grow
+    with its claims. A defect raises ``X12Error`` where it is found: items of the set
+    before it were already yielded, so a caller that must act on a whole set only
+    (post a balanced 835) reads the stream once to check it, then again to act.
+    """
+    interchange: Interchange | None = None
+    group: FunctionalGroup | None = None
+    for kind, value in _walk(source, chunk_size, stream=True):
+        if kind == "item":
+            yield value
+        elif kind == "interchange":
             interchange = value
         elif kind == "group":
             group = value

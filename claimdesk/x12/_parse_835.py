@@ -7,10 +7,13 @@ validation would only repeat the work; the bench measures the difference.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from itertools import islice
 from typing import Any
 
-from claimdesk.x12._envelope import SetContext, register_parser
+from claimdesk.x12._balance_835 import claim_balance_errors, payment_balance_error
+from claimdesk.x12._envelope import SetContext, register_parser, register_stream_parser
 from claimdesk.x12._errors import X12SyntaxError
 from claimdesk.x12._tokenize import (
     Segment,
@@ -32,6 +35,8 @@ from claimdesk.x12.models import (
     ProviderAdjustment,
     Remark,
     Remittance835,
+    RemittanceEnd,
+    RemittanceStart,
     ServicePayment,
     fast_constructor,
 )
@@ -49,6 +54,8 @@ _new_InpatientAdjudication = fast_constructor(InpatientAdjudication)
 _new_OutpatientAdjudication = fast_constructor(OutpatientAdjudication)
 _new_Payment = fast_constructor(Payment)
 _new_Remittance835 = fast_constructor(Remittance835)
+_new_RemittanceStart = fast_constructor(RemittanceStart)
+_new_RemittanceEnd = fast_constructor(RemittanceEnd)
 # CAS holds at most six reason/amount/quantity triplets (CAS02-CAS19).
 _CAS_TRIPLETS = tuple(range(2, 20, 3))
 # PLB holds at most six reason/amount pairs (PLB03-PLB14).
@@ -210,14 +217,27 @@ class _Claim:
         )
 
 
-def parse_835(segments: list[Segment], context: SetContext) -> Remittance835:
-    """Read one 835 set (ST..SE) and check that its sums balance."""
+def stream_835(
+    st: Segment, segments: Iterable[Segment], context: SetContext
+) -> Iterator[RemittanceStart | ClaimPayment | RemittanceEnd]:
+    """Read one 835 set: its start, then each claim payment as it closes, then its end.
+
+    ``segments`` follow the ``st`` segment and run through the SE (the caller
+    checks the SE count and control number). The header (BPR, TRN, DTM*405, N1
+    loops) comes before the first CLP, so it is yielded there; a header segment
+    after a claim is an error, as it cannot change what was already yielded.
+    Each claim's service and claim balance is checked as it closes, the payment
+    rule (BPR02 = Σ CLP04 − Σ PLB) at the end; only running totals are kept.
+    """
     component = context.delimiters.component
     payment_segment: Segment | None = None
     trace: list[str] = []
     payer = payee = None
     production_date = None
-    claims: list[ClaimPayment] = []
+    started = False
+    claim_count = 0
+    paid = _ZERO
+    errors: list[BalanceError] = []
     provider_adjustments: list[ProviderAdjustment] = []
     claim: _Claim | None = None
     service: _Service | None = None
@@ -237,17 +257,13 @@ def parse_835(segments: list[Segment], context: SetContext) -> Remittance835:
             if service is not None:
                 claim.services.append(service.build(component))
             service = _Service(segment)
-        elif segment_id == "CLP":
-            if claim is not None:
-                if service is not None:
-                    claim.services.append(service.build(component))
-                claims.append(claim.build())
-            claim, service = _Claim(segment), None
         elif segment_id == "DTM":
             target = service or claim
             if target is not None:
                 target.dates[get(elements, 1)] = to_date(segment, 2)
             elif get(elements, 1) == "405":
+                if started:
+                    raise _after_claims(segment)
                 production_date = to_date(segment, 2)
         elif segment_id == "REF":
             if service is not None and get(elements, 1) == "6R":
@@ -272,6 +288,42 @@ def parse_835(segments: list[Segment], context: SetContext) -> Remittance835:
                     birth_date=None,
                     gender="",
                 )
+        elif segment_id in ("CLP", "PLB", "SE"):
+            if claim is not None:
+                if service is not None:
+                    claim.services.append(service.build(component))
+                built = claim.build()
+                claim = service = None
+                claim_count += 1
+                paid += built.paid
+                errors += claim_balance_errors(claim_count, built)
+                yield built
+            if not started:
+                started = True
+                if payment_segment is None:
+                    raise X12SyntaxError(
+                        "835 has no BPR segment", segment_index=st[0], segment_id="ST",
+                        expected="BPR",
+                    )  # fmt: skip
+                payment = _payment(payment_segment, trace)
+                yield _new_RemittanceStart(
+                    kind="835_start",
+                    set_id=st[1][1],
+                    control_number=st[1][2],
+                    implementation=context.version,
+                    payment=payment,
+                    payer=payer,
+                    payee=payee,
+                    production_date=production_date,
+                    interchange=context.interchange,
+                    group=context.group,
+                )
+            if segment_id == "CLP":
+                claim = _Claim(segment)
+            elif segment_id == "PLB":
+                provider_adjustments.extend(_read_plb(segment, component))
+            else:
+                break
         elif segment_id == "MIA":
             if claim is None:
                 raise _outside(segment, "a claim (no CLP before it)")
@@ -288,110 +340,97 @@ def parse_835(segments: list[Segment], context: SetContext) -> Remittance835:
                 payable_amount=to_decimal(segment, 2),
                 remarks=tuple(r for r in (get(elements, i) for i in range(3, 8)) if r),
             )
-        elif segment_id == "PLB":
-            if claim is not None:
-                if service is not None:
-                    claim.services.append(service.build(component))
-                claims.append(claim.build())
-                claim = service = None
-            provider_adjustments.extend(_read_plb(segment, component))
         elif segment_id == "BPR":
+            if started:
+                raise _after_claims(segment)
             payment_segment = segment
         elif segment_id == "TRN":
+            if started:
+                raise _after_claims(segment)
             if not trace:
                 trace = elements
         elif segment_id == "N1":
-            if get(elements, 1) == "PR":
+            role = get(elements, 1)
+            if role in ("PR", "PE") and started:
+                raise _after_claims(segment)
+            if role == "PR":
                 payer = _party(elements)
-            elif get(elements, 1) == "PE":
+            elif role == "PE":
                 payee = _party(elements)
-        elif segment_id == "SE" and claim is not None:
-            if service is not None:
-                claim.services.append(service.build(component))
-            claims.append(claim.build())
-            claim = service = None
-    if payment_segment is None:
+    if not started:
         raise X12SyntaxError(
-            "835 has no BPR segment", segment_index=segments[0][0], segment_id="ST", expected="BPR"
+            "data ends inside a transaction set", segment_index=st[0], expected="SE"
         )
-    payment = _new_Payment(
-        handling_code=get(payment_segment[1], 1),
-        total=to_amount(payment_segment, 2),
-        credit_debit=get(payment_segment[1], 3),
-        method=get(payment_segment[1], 4),
-        date=to_date(payment_segment, 16),
-        trace_number=get(trace, 2),
-        originator_id=get(trace, 3),
-    )
-    errors = check_balance(payment, claims, provider_adjustments)
-    st = segments[0][1]
-    return _new_Remittance835(
-        kind="835",
-        set_id=st[1],
-        control_number=st[2],
-        implementation=context.version,
-        payment=payment,
-        payer=payer,
-        payee=payee,
-        production_date=production_date,
-        claims=tuple(claims),
+    payment_error = payment_balance_error(payment, paid, provider_adjustments)
+    if payment_error is not None:
+        errors.append(payment_error)
+    yield _new_RemittanceEnd(
+        kind="835_end",
+        claim_count=claim_count,
+        paid=paid,
         provider_adjustments=tuple(provider_adjustments),
         balanced=not errors,
         balance_errors=tuple(errors),
     )
 
 
-def check_balance(
-    payment: Payment, claims: list[ClaimPayment], provider_adjustments: list[ProviderAdjustment]
-) -> list[BalanceError]:
-    """The three 835 balancing rules; each miss is a BalanceError with both figures."""
-    errors: list[BalanceError] = []
-    for claim_index, claim in enumerate(claims, 1):
-        line_total = _ZERO
-        for service_index, service in enumerate(claim.services, 1):
-            service_cas = sum((a.amount for a in service.adjustments), _ZERO)
-            line_total += service_cas
-            if service.charge - service.paid != service_cas:
-                errors.append(
-                    BalanceError(
-                        rule="service",
-                        claim_index=claim_index,
-                        service_index=service_index,
-                        patient_control_number=claim.patient_control_number,
-                        expected=service.charge - service.paid,
-                        actual=service_cas,
-                        message="SVC02 - SVC03 differs from the sum of the line's CAS amounts",
-                    )
-                )
-        claim_cas = sum((a.amount for a in claim.adjustments), _ZERO) + line_total
-        if claim.charge - claim.paid != claim_cas:
-            errors.append(
-                BalanceError(
-                    rule="claim",
-                    claim_index=claim_index,
-                    service_index=None,
-                    patient_control_number=claim.patient_control_number,
-                    expected=claim.charge - claim.paid,
-                    actual=claim_cas,
-                    message="CLP03 - CLP04 differs from the sum of claim and line CAS amounts",
-                )
-            )
-    paid = sum((c.paid for c in claims), _ZERO)
-    provider = sum((p.amount for p in provider_adjustments), _ZERO)
-    total = -payment.total if payment.credit_debit == "D" else payment.total
-    if paid - provider != total:
-        errors.append(
-            BalanceError(
-                rule="payment",
-                claim_index=None,
-                service_index=None,
-                patient_control_number="",
-                expected=total,
-                actual=paid - provider,
-                message="BPR02 differs from the sum of CLP04 less the sum of PLB amounts",
-            )
-        )
-    return errors
+def _after_claims(segment: Segment) -> X12SyntaxError:
+    return X12SyntaxError(
+        "header segment after the first claim payment or PLB",
+        segment_index=segment[0],
+        segment_id=segment[1][0],
+        expected="the header (BPR, TRN, DTM*405, N1) before the first CLP",
+    )
+
+
+def _payment(segment: Segment, trace: list[str]) -> Payment:
+    elements = segment[1]
+    return _new_Payment(
+        handling_code=get(elements, 1),
+        total=to_amount(segment, 2),
+        credit_debit=get(elements, 3),
+        method=get(elements, 4),
+        date=to_date(segment, 16),
+        trace_number=get(trace, 2),
+        originator_id=get(trace, 3),
+    )
+
+
+def remittance_from_stream(
+    start: RemittanceStart, claims: Iterable[ClaimPayment], end: RemittanceEnd
+) -> Remittance835:
+    """The whole-set model from a stream's start, its claims and its end."""
+    return _new_Remittance835(
+        kind="835",
+        set_id=start.set_id,
+        control_number=start.control_number,
+        implementation=start.implementation,
+        payment=start.payment,
+        payer=start.payer,
+        payee=start.payee,
+        production_date=start.production_date,
+        claims=tuple(claims),
+        provider_adjustments=end.provider_adjustments,
+        balanced=end.balanced,
+        balance_errors=end.balance_errors,
+    )
+
+
+def parse_835(segments: list[Segment], context: SetContext) -> Remittance835:
+    """Read one 835 set (ST..SE, already checked) into one model: the stream, collected."""
+    start: RemittanceStart | None = None
+    end: RemittanceEnd | None = None
+    claims: list[ClaimPayment] = []
+    for item in stream_835(segments[0], islice(segments, 1, None), context):
+        if isinstance(item, ClaimPayment):
+            claims.append(item)
+        elif isinstance(item, RemittanceStart):
+            start = item
+        else:
+            end = item
+    assert start is not None and end is not None  # stream_835 yields both or raises
+    return remittance_from_stream(start, claims, end)
 
 
 register_parser("835", parse_835)
+register_stream_parser("835", stream_835)

@@ -59,13 +59,22 @@ class SegmentReader:
 
     def _chunks(self) -> Iterator[str]:
         source = self._source
+        size = self._chunk_size
+        # Text and bytes in memory are read in chunks too: one split of a whole
+        # 100,000-claim file would hold every segment at once.
         if isinstance(source, str):
-            yield source
-            return
-        if isinstance(source, bytes | bytearray | memoryview):
-            yield bytes(source).decode("utf-8", errors="replace")
+            for start in range(0, len(source), size):
+                yield source[start : start + size]
             return
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        if isinstance(source, bytes | bytearray | memoryview):
+            view = memoryview(source).cast("B")
+            for start in range(0, len(view), size):
+                yield decoder.decode(view[start : start + size])
+            tail = decoder.decode(b"", final=True)
+            if tail:
+                yield tail
+            return
         while True:
             try:
                 chunk = source.read(self._chunk_size)

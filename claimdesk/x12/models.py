@@ -400,6 +400,32 @@ class Interchange(X12Model):
     groups: tuple[FunctionalGroup, ...] = ()
 
 
+class RemittanceStart(X12Model):
+    """A streamed 835 set's header (ST, BPR, TRN, DTM*405, N1*PR, N1*PE), before its claims."""
+
+    kind: Literal["835_start"] = "835_start"
+    set_id: str
+    control_number: str
+    implementation: str
+    payment: Payment
+    payer: Party | None
+    payee: Party | None
+    production_date: Date | None
+    interchange: Interchange  # headers only
+    group: FunctionalGroup  # headers only
+
+
+class RemittanceEnd(X12Model):
+    """A streamed 835 set's end: its PLBs and balance, after SE was checked."""
+
+    kind: Literal["835_end"] = "835_end"
+    claim_count: int
+    paid: Decimal  # Σ CLP04
+    provider_adjustments: tuple[ProviderAdjustment, ...]
+    balanced: bool
+    balance_errors: tuple[BalanceError, ...]
+
+
 def fast_constructor(cls: type[X12Model]) -> Any:
     """A builder for ``cls`` that skips validation, for values a parser already typed.
 
