@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import Session, select
 
 from claimdesk.db import make_engine, session_scope
+from claimdesk.errors import PermissionDenied
 from claimdesk.learning.history import line_outcomes
 from claimdesk.learning.rates import (
     RateKey,
@@ -22,8 +23,9 @@ from claimdesk.learning.rates import (
     underpayments,
 )
 from claimdesk.migrate import upgrade_database
+from claimdesk.reporting.rate_changes import read_rate_cuts
 from claimdesk.settings import Settings
-from models import FeeSchedule, ReviewTask
+from models import FeeSchedule, ReviewTask, User
 from tests.learning.history import Line, office
 
 TODAY = date(2026, 12, 15)
@@ -158,5 +160,21 @@ def test_after_posting_only_new_learned_underpayments_are_returned(
             task = session.get_one(ReviewTask, task_id)
             assert (task.claim_id, task.context["basis"]) == (underpaid_claim, "learned_rate")
         assert file_new_learned_underpayments(engine, fresh_settings, today=TODAY) == []
+    finally:
+        engine.dispose()
+
+
+def test_the_dashboard_reads_the_rate_cut_a_specialist_may_not(fresh_settings: Settings) -> None:
+    engine = make_engine(fresh_settings)
+    upgrade_database(engine)
+    try:
+        with session_scope(engine) as session:
+            _history(session)
+            session.add(User(username="max", role="manager", password_hash="x"))
+            session.add(User(username="sam", role="specialist", password_hash="x"))
+        flags = read_rate_cuts(engine, fresh_settings, username="max", today=TODAY)
+        assert flags == ["SIMACM cut 99214 by 6% since 2026-11-01"]
+        with pytest.raises(PermissionDenied):
+            read_rate_cuts(engine, fresh_settings, username="sam", today=TODAY)
     finally:
         engine.dispose()

@@ -36,7 +36,7 @@ from claimdesk.errors import ClaimdeskError, PermissionDenied, ReviewConflict
 from claimdesk.intake import charge_entry, office_edit
 from claimdesk.learning import approval, fixes, suggestions
 from claimdesk.migrate import upgrade_database
-from claimdesk.reporting import dashboard
+from claimdesk.reporting import dashboard, rate_changes
 from claimdesk.reporting import search as phi_search
 from claimdesk.reporting.trends import read_trends
 from claimdesk.review import tasks as review_tasks
@@ -365,6 +365,13 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
     "learning.suggestions.find_suggestions": (
         frozenset({"lead", "manager"}),
         lambda c, who: suggestions.find_suggestions(
+            c.engine, c.settings, username=who, today=date(2026, 12, 1)
+        ),
+    ),
+    # The dashboard's rate-cut flags (learned from the 835s): the dashboard's readers.
+    "reporting.rate_changes.read_rate_cuts": (
+        OVERSEERS,
+        lambda c, who: rate_changes.read_rate_cuts(
             c.engine, c.settings, username=who, today=date(2026, 12, 1)
         ),
     ),

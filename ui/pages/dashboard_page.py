@@ -10,8 +10,9 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from claimdesk.clock import today as clock_today
 from claimdesk.errors import ClaimdeskError
-from claimdesk.reporting import dashboard, patient_kpis, trends
+from claimdesk.reporting import dashboard, patient_kpis, rate_changes, trends
 from claimdesk.reporting import flow_runs as prefect_runs
 from models.types import utcnow
 from ui.components import auth, charts
@@ -324,7 +325,25 @@ def patient_billing() -> None:
     )
 
 
+@st.fragment(run_every=QUEUE_REFRESH_S * 10)
+def rate_cuts() -> None:
+    settings = get_settings()
+    try:
+        flags = rate_changes.read_rate_cuts(
+            engine, settings, username=user.username, today=clock_today(settings)
+        )
+    except ClaimdeskError as exc:
+        st.warning(f"Rate changes could not be read: {exc}")
+        return
+    st.header("Payer rate cuts (learned from the 835s)")
+    if not flags:
+        st.write(f"No payer cut a rate in the last {settings.learning_window_days} days.")
+    for flag in flags:
+        st.warning(flag, icon=":material/trending_down:")
+
+
 queue_health()
+rate_cuts()
 flow_runs()
 kpis()
 kpi_trends()
