@@ -90,7 +90,7 @@ def test_bad_values_on_the_users_page_are_refused_at_their_fields(engine: Engine
 def test_a_secret_in_a_payers_reference_field_is_refused_and_not_shown(engine: Engine) -> None:
     secret = "sk9Xq2LmT7vB4nR8wZ"
     at = page("pages/admin_payers_page.py")
-    by_label(at.text_input, "Password: environment variable's name").input(secret)
+    by_label(at.text_input, "Password (env variable)").input(secret)
     by_label(at.number_input, "Timely filing (days)").set_value(30)
     by_label(at.button, "Save payer").click().run()
     assert not at.exception

@@ -189,7 +189,7 @@ with st.form(f"admin_payers.form.{picked}"):
     for index, name in enumerate(CREDENTIAL_FIELDS):
         what, source = name.rsplit("_", 1)
         label = what.replace("_", " ").capitalize() + (
-            ": environment variable's name" if source == "env" else ": secret file's path"
+            " (env variable)" if source == "env" else " (secret file)"
         )
         conn[name] = form.text(
             f"connectivity.{name}", label, link.get(name), where=columns[index % 4]
