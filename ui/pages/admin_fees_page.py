@@ -80,6 +80,11 @@ row: dict[str, Any] = by_key.get(picked or NEW) or {
     "allowed": None,
 }
 existing = picked != NEW
+if existing:
+    st.caption(
+        "A rate is known by its payer, code, modifier and start date; to change the rate from "
+        "a date, give this one an end date and add the new rate from the next day."
+    )
 form = FieldForm(f"admin_fees.{picked}")
 with st.form(f"admin_fees.form.{picked}"):
     payer_col, code_col, modifier_col = st.columns([2, 1, 1])

@@ -83,6 +83,8 @@ picked = st.selectbox(
     key="admin_practice.pick",
 )
 current = practices.get(picked or NEW) or {"address": None, "pay_to": None}
+if picked != NEW:
+    st.caption("The NPI is how claimdesk knows the practice: another NPI is another practice.")
 form = FieldForm(f"admin_practice.{picked}")
 with st.form(f"admin_practice.form.{picked}"):
     name_col, npi_col = st.columns([2, 1])
