@@ -1,0 +1,79 @@
+"""The Suggestions page in a real browser (Debian's Chromium through Playwright): a lead
+has the learners look at the office's 835s, sees the suggested rule with its evidence and
+backtest, and approves it with a reason; the approval is recorded and audited."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from claimdesk.db import session_scope
+from models import AuditEvent, LearnedRule
+from tests.learning.history import Line, office
+from tests.ui import test_browser as real_app
+
+# The app under `streamlit run` and the browser, as the app's browser tests start them.
+app_server = real_app.app_server
+browser = real_app.browser
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def history(app_server: Any) -> None:
+    """SIMBLU denied 97110 without GP six times (CO-4, $140 each) and paid it with GP six
+    times, ten days ago on the system clock the app runs on."""
+    served = date.today() - timedelta(days=10)
+    with session_scope(app_server["engine"]) as session:
+        blu = office(session, "SIMBLU")
+        for modifiers, denied in (((), "4"), (("GP",), None)):
+            for _ in range(6):
+                blu.claim(
+                    [Line("97110", modifiers=modifiers, denied=denied)],
+                    served=served,
+                    paid_on=served + timedelta(days=3),
+                )
+
+
+def test_a_lead_sees_the_suggestion_with_its_backtest_and_approves_it(
+    app_server: Any, browser: Any, history: None
+) -> None:
+    page = real_app._sign_in(browser, app_server["url"], "lead1")
+    page.goto(f"{app_server['url']}/suggestions")
+    page.get_by_role("heading", name="Suggested scrub rules").wait_for()
+    page.get_by_role("button", name="Look for new suggestions").click()
+    page.get_by_text("1 suggestion(s) in the window.").wait_for()
+    page.get_by_text("SIMBLU: 97110 without GP → hold; CO-4, 6 of 6 denied").wait_for()
+    caught = page.get_by_test_id("stMetric").filter(has_text="Denials caught")
+    assert caught.get_by_test_id("stMetricValue").inner_text() == "6"
+    dollars = page.get_by_test_id("stMetric").filter(has_text="Dollars caught")
+    assert dollars.get_by_test_id("stMetricValue").inner_text() == "$840.00"
+    false_holds = page.get_by_test_id("stMetric").filter(has_text="False holds")
+    assert false_holds.get_by_test_id("stMetricValue").inner_text() == "0"
+    real_app._shot(page, "suggestions-lead")
+
+    page.get_by_label("Reason (needed to dismiss)").fill("payer policy confirmed")
+    page.get_by_role("button", name="Approve").click()
+    with Session(app_server["engine"]) as session:
+        [rule] = session.exec(select(LearnedRule)).all()
+    page.get_by_text(f"Rule #{rule.id} approved.").wait_for()
+    page.get_by_text("approved by lead1: payer policy confirmed").wait_for()
+    real_app._shot(page, "suggestions-approved")
+
+    with Session(app_server["engine"]) as session:
+        row = session.get(LearnedRule, rule.id)
+        assert row is not None
+        assert (row.status, row.decided_by, row.pack_version) == ("approved", "lead1", 1)
+        events = session.exec(
+            select(AuditEvent).where(AuditEvent.entity_type == "learned_rule")
+        ).all()
+    actions = {(e.action, e.actor) for e in events}
+    assert ("learned_rule.approved", "lead1") in actions
+    assert ("learned_rule.suggested", "lead1") in actions
+    assert ("learned_rule.listed", "lead1") in actions
+    [approved] = [e for e in events if e.action == "learned_rule.approved"]
+    assert approved.details["reason"] == "payer policy confirmed"
+    page.context.close()
