@@ -19,7 +19,7 @@ from claimdesk.intake.code_lookup import CodeChoice
 from claimdesk.intake.problems import ImportRefused
 from ui.components import auth
 from ui.deps import get_engine
-from ui.navigation import COVERAGE, SEARCH
+from ui.navigation import COVERAGE, SEARCH, UI_DIR
 
 user = auth.page_user(ce.ACTION)
 engine = get_engine()
@@ -164,7 +164,7 @@ if dx_found:
 st.subheader("Service lines")
 problem("claim", "lines")
 for n, line in enumerate(state["ce.lines"], start=1):
-    row = st.columns([4, 2, 1, 1, 2, 1])
+    row = st.columns([4, 2, 1, 1, 1.5, 1.5])
     row[0].markdown(f"**{n}.** {line['label']}")
     row[1].write(" ".join(line["modifiers"]) or "no modifier")
     row[2].write(f"× {line['units']}")
@@ -249,6 +249,7 @@ def _save() -> None:
         rendering_provider_id=state.get("ce.rend"),
         patient_control_number=state.get("ce.pcn") or None,
     )
+    state.pop("ce.saved", None)
     try:
         saved = ce.save_charge(engine, username=user.username, entry=entry)
     except ImportRefused as exc:
@@ -259,16 +260,20 @@ def _save() -> None:
     else:
         _clear()
         state["ce.pcn"] = ""
-        state["ce.notice"] = (
-            "success",
-            f"Saved draft claim {saved.patient_control_number} (claim {saved.claim_id}, "
-            f"${saved.total_charge:,.2f}). It is checked and scrubbed like an imported claim. "
-            f"[Find it]({SEARCH.url_path}?claim={saved.patient_control_number}) · "
-            f"[Coverage]({COVERAGE.url_path}?claim={saved.claim_id})",
-        )
+        state["ce.saved"] = saved
 
 
 st.button("Save draft claim", type="primary", on_click=_save, key="ce.save")
 if notice := state.pop("ce.notice", None):
-    kind, text = notice
-    (st.success if kind == "success" else st.error)(text)
+    st.error(notice[1])
+if saved := state.get("ce.saved"):
+    st.success(
+        f"Saved draft claim {saved.patient_control_number} (claim {saved.claim_id}, "
+        f"${saved.total_charge:,.2f}). It is checked and scrubbed like an imported claim. "
+        f"[Coverage]({COVERAGE.url_path}?claim={saved.claim_id})"
+    )
+    if st.button("Find it in search", key="ce.to_search"):
+        state.pop("ce.saved")
+        st.switch_page(
+            str(UI_DIR / SEARCH.path), query_params={"claim": saved.patient_control_number}
+        )
