@@ -3,7 +3,7 @@
 The same stack as ``test_browser`` (a migrated, seeded SQLite database; the app as a
 subprocess; admins sign in with a TOTP code): an admin adds a provider after a wrong NPI
 is refused at its field, changes a payer's timely-filing days and adds a fee-schedule
-rate, and each lands in the database with its audit event.
+rate and uploads a fee CSV, and each lands in the database with its audit event.
 """
 
 from __future__ import annotations
@@ -98,4 +98,18 @@ def test_an_admin_keeps_the_offices_own_data(app_server: Any, browser: Any) -> N
         [rate] = session.exec(select(FeeSchedule)).all()
     assert (rate.payer_id, rate.code, rate.expected_allowed) == (acme.id, "99213", Decimal("92"))
     assert len(_events(engine, "fee_schedule.created")) == 1
+
+    # The CSV `office import` takes, uploaded: its rows are added, audited by the file's name.
+    csv = "payer,code,modifier,effective_from,effective_to,allowed\n"
+    csv += f"{acme.payer_id},99214,,2026-01-01,,130.50\n"
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "acme-fees.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    page.get_by_text("acme-fees.csv").first.wait_for()
+    page.get_by_role("button", name="Import CSV").click()
+    page.get_by_text("fee schedule").and_(page.get_by_text("99214")).first.wait_for()
+    with Session(engine) as session:
+        codes = sorted(session.exec(select(FeeSchedule.code)).all())
+    assert codes == ["99213", "99214"]
+    assert _events(engine, "fee_schedule.created")[-1].details["file"] == "acme-fees.csv"
     page.context.close()
