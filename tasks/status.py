@@ -12,6 +12,7 @@ from sqlmodel import Session
 from claimdesk.clock import now, today
 from claimdesk.denials.workflow import track_appeal_outcomes
 from claimdesk.gateway.factory import payer_limit_name
+from claimdesk.learning.behaviour import poll_interval_hours
 from claimdesk.settings import get_settings
 from claimdesk.status_polling.service import claims_due, poll_claims
 from models import Payer
@@ -29,7 +30,17 @@ def poll_payer(payer_id: int, limit: int) -> dict[str, Any]:
         payer = session.get(Payer, payer_id)
         assert payer is not None
         edi_id = payer.payer_id
-        claim_ids = claims_due(session, payer=payer, now=moment, limit=limit)
+        # How often to ask follows how long this payer takes to send its 835.
+        interval = poll_interval_hours(
+            session,
+            payer,
+            today=day,
+            days=settings.learning_window_days,
+            min_claims=settings.learning_min_lines,
+        )
+        claim_ids = claims_due(
+            session, payer=payer, now=moment, limit=limit, interval_hours=interval
+        )
     with concurrency(payer_limit_name(edi_id), occupy=1, strict=True):
         run = poll_claims(engine(), settings, payer_id, claim_ids, now=moment, today=day)
         appeals = track_appeal_outcomes(engine(), settings, payer_id)
@@ -44,4 +55,5 @@ def poll_payer(payer_id: int, limit: int) -> dict[str, Any]:
         "appeals_upheld": appeals.upheld,
         "review_task_ids": run.review_task_ids,
         "reopened": appeals.reopened,
+        "poll_interval_hours": interval,
     }

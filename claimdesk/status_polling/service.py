@@ -94,8 +94,17 @@ class StatusRun:
     review_task_ids: list[int] = field(default_factory=list)
 
 
-def claims_due(session: Session, *, payer: Payer, now: datetime, limit: int = 1000) -> list[int]:
-    """Ids of the payer's unadjudicated claims not asked about within its poll interval.
+def claims_due(
+    session: Session,
+    *,
+    payer: Payer,
+    now: datetime,
+    limit: int = 1000,
+    interval_hours: int | None = None,
+) -> list[int]:
+    """Ids of the payer's unadjudicated claims not asked about within its poll interval
+    (``interval_hours``: the one measured from its adjudication lag, by
+    ``claimdesk.learning.behaviour``; else the payer's configured one).
 
     A payer billed on paper has no 276 channel: its claims are followed by hand.
     """
@@ -106,7 +115,7 @@ def claims_due(session: Session, *, payer: Payer, now: datetime, limit: int = 10
         .group_by(col(StatusCheck.claim_id))
         .subquery()
     )
-    since = now - timedelta(hours=payer.status_poll_interval_hours)
+    since = now - timedelta(hours=interval_hours or payer.status_poll_interval_hours)
     rows = session.exec(
         select(Claim.id)
         .outerjoin(last_check, last_check.c.claim_id == Claim.id)
