@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from claimdesk.cli._acting import signed_in
 from claimdesk.cli._context import load_settings, open_engine
 from claimdesk.cli._utilities import bad_input, exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
@@ -16,7 +17,6 @@ app = typer.Typer(help="Acknowledgements (999, 277CA, TA1) from files.", no_args
 @app.command("import")
 def import_file(
     file: Path = typer.Argument(..., help="The 999, 277CA or TA1 file from the portal."),
-    user: str = typer.Option(..., "--user", help="Who imports (specialist, lead, manager)."),
     json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Import an acknowledgement file as a picked-up one: batches and claims move on."""
@@ -27,6 +27,7 @@ def import_file(
         data = file.read_bytes()
     except OSError as exc:
         bad_input(f"{str(file)!r} cannot be read: {exc.strerror}")
+    user = signed_in("acks import")
     settings = load_settings()
     engine = open_engine()
     try:

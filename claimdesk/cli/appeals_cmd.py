@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from claimdesk.cli._acting import person
 from claimdesk.cli._context import cli_session
 from claimdesk.cli._utilities import exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
@@ -25,6 +26,7 @@ def list_appeals(
     from models import Appeal
 
     with cli_session() as session:
+        person(session, "appeals list", needs="task.view")
         query = select(Appeal).order_by(col(Appeal.id))
         if pending:
             query = query.where(Appeal.outcome == "pending")
@@ -56,7 +58,6 @@ def list_appeals(
 def outcome(
     appeal_id: int = typer.Argument(..., help="The appeal's id (`claimdesk appeals list`)."),
     result: str = typer.Argument(..., help="The payer's answer: " + " | ".join(OUTCOMES)),
-    user: str = typer.Option(..., "--user", help="Who records it (a claimdesk user)."),
     json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
     """Record the payer's answer to a fax or mail appeal; an upheld one is worked again."""
@@ -64,8 +65,9 @@ def outcome(
 
     try:
         with cli_session() as session:
+            user = person(session, "appeals outcome")
             appeal = record_mail_appeal_outcome(
-                session, appeal_id=appeal_id, outcome=result, username=user
+                session, appeal_id=appeal_id, outcome=result, username=user.username
             )
             level = appeal.level
     except ClaimdeskError as exc:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from claimdesk.cli._acting import operator, person
 from claimdesk.cli._context import cli_session
 from claimdesk.cli._utilities import (
     bad_input,
@@ -33,12 +33,13 @@ def list_claims(
     ),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Claims with their status (no patient data), newest first."""
+    """Claims with their status and account numbers (no clinical data), newest first."""
     from sqlmodel import col, func, select
 
     from models import Claim, Payer
 
     with cli_session() as session:
+        person(session, "claims list", needs="claim.view_phi")
         query = select(Claim, Payer.payer_id).join(Payer, col(Payer.id) == col(Claim.payer_id))
         if status:
             query = query.where(Claim.status == status)
@@ -202,17 +203,17 @@ def claim_timeline(session: Session, claim_id: int) -> dict[str, Any]:
 @app.command("show")
 def show(
     claim_id: int = typer.Argument(..., help="The claim's id (`claimdesk claims list`)."),
-    user: str = typer.Option(None, "--user", help="Who is looking (recorded in the audit trail)."),
     json_output: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """A claim's status, lines and timeline: transactions, flow runs, decisions."""
     from models import append_audit_event
 
     with cli_session() as session:
+        user = person(session, "claims show", needs="claim.view_phi")
         data = claim_timeline(session, claim_id)
         append_audit_event(
             session,
-            actor=user or f"cli:{getpass.getuser()}",
+            actor=user.username,
             action="claim.viewed",
             entity_type="claim",
             entity_id=claim_id,
@@ -243,12 +244,13 @@ def import_file(
     file_format: str = typer.Option(
         "auto", "--format", help="837 (837P/837I), csv, or auto (837 when it starts with ISA)."
     ),
-    user: str = typer.Option(None, "--user", help="Who imports (recorded in the audit trail)."),
     json_output: bool = typer.Option(
         False, "--json", help="Print the ids created and the claims skipped as JSON."
     ),
 ) -> None:
-    """Import claims from an 837P/837I or CSV file: all of them, or none (problems listed)."""
+    """Import claims from an 837P/837I or CSV file: all of them, or none (problems listed).
+
+    An operator's command: audited as the OS account (os:NAME)."""
     from claimdesk.cli._context import open_engine
     from claimdesk.intake.import_claims import ImportRefused, import_claims
 
@@ -260,7 +262,7 @@ def import_file(
             report = import_claims(
                 engine,
                 data=path.read_bytes(),
-                actor=user or f"cli:{getpass.getuser()}",
+                actor=operator(),
                 file_format=None if file_format == "auto" else file_format,  # type: ignore[arg-type]
                 progress=progress,
             )
@@ -277,26 +279,16 @@ def import_file(
     )
 
 
-def _frequency_command(
-    claim_id: int, user: str, reason: str, json_output: bool, *, void: bool
-) -> None:
-    from sqlmodel import select
-
-    from claimdesk.access.permissions import deny
+def _frequency_command(claim_id: int, reason: str, json_output: bool, *, void: bool) -> None:
     from claimdesk.claims.frequency import replace_claim, void_claim
     from claimdesk.errors import ClaimdeskError
-    from models import User
 
-    action = "claim.void" if void else "claim.replace"
     try:
         with cli_session() as session:
-            person = session.exec(select(User).where(User.username == user)).first()
-            if person is None:
-                deny(user, action, f"--user: no claimdesk user {user!r}", session=session)
             if void:
-                claim = void_claim(session, claim_id, person, reason)
+                claim = void_claim(session, claim_id, person(session, "claims void"), reason)
             else:
-                claim = replace_claim(session, claim_id, person, reason)
+                claim = replace_claim(session, claim_id, person(session, "claims replace"), reason)
             result = {
                 "id": claim.id,
                 "version": claim.version,
@@ -323,11 +315,10 @@ def void(
         ..., help="The adjudicated claim's id (`claimdesk claims list`)."
     ),
     reason: str = typer.Option(..., "--reason", help="Why it is voided (in the audit trail)."),
-    user: str = typer.Option(..., "--user", help="Who voids it (a lead or manager)."),
     json_output: bool = typer.Option(False, "--json", help="Print the new version as JSON."),
 ) -> None:
     """Void a paid, partly paid or denied claim (frequency 8, REF*F8) and queue it to send."""
-    _frequency_command(claim_id, user, reason, json_output, void=True)
+    _frequency_command(claim_id, reason, json_output, void=True)
 
 
 @app.command("replace")
@@ -336,8 +327,7 @@ def replace(
         ..., help="The adjudicated claim's id (`claimdesk claims list`)."
     ),
     reason: str = typer.Option(..., "--reason", help="Why it is replaced (in the audit trail)."),
-    user: str = typer.Option(..., "--user", help="Who replaces it (a specialist or lead)."),
     json_output: bool = typer.Option(False, "--json", help="Print the new version as JSON."),
 ) -> None:
     """Replace a paid, partly paid or denied claim (frequency 7, REF*F8) and queue it to send."""
-    _frequency_command(claim_id, user, reason, json_output, void=False)
+    _frequency_command(claim_id, reason, json_output, void=False)

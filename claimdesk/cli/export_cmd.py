@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from claimdesk.cli._acting import signed_in
 from claimdesk.cli._context import load_settings, open_engine
 from claimdesk.cli._utilities import EXIT_REFUSED, bad_input, exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
@@ -26,7 +27,6 @@ def export_837(
         help="The file to write; it must not exist. More batches (several payers) go "
         "beside it as NAME-2.EXT, NAME-3.EXT ...",
     ),
-    user: str = typer.Option(..., "--user", help="Who exports (specialist, lead, manager)."),
     payer: str | None = typer.Option(
         None, "--payer", help="Only this payer's claims (its id, as `claimdesk payers list`)."
     ),
@@ -50,6 +50,7 @@ def export_837(
     _check_target(out)
     if submission is not None and (payer or claim_ids is not None):
         bad_input("--submission writes one exported batch again; leave --payer and --claims out.")
+    user = signed_in("export 837")
     settings = load_settings()
     store = make_document_store(settings)
     engine = open_engine()

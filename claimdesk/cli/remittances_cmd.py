@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from claimdesk.cli._acting import signed_in
 from claimdesk.cli._context import load_settings, open_engine
 from claimdesk.cli._utilities import bad_input, exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
@@ -16,7 +17,6 @@ app = typer.Typer(help="Remittances (835s) from files.", no_args_is_help=True)
 @app.command("import")
 def import_file(
     file: Path = typer.Argument(..., help="The 835 file the payer's portal handed out."),
-    user: str = typer.Option(..., "--user", help="Who posts (specialist, lead, manager)."),
     payer: str | None = typer.Option(
         None,
         "--payer",
@@ -33,6 +33,7 @@ def import_file(
         data = file.read_bytes()
     except OSError as exc:
         bad_input(f"{str(file)!r} cannot be read: {exc.strerror}")
+    user = signed_in("remittances import")
     settings = load_settings()
     engine = open_engine()
     try:

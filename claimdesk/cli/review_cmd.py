@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from claimdesk.cli._acting import person, signed_in
 from claimdesk.cli._context import cli_session, load_settings, open_engine
 from claimdesk.cli._utilities import bad_input, exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
@@ -49,6 +50,7 @@ def list_tasks(
     from models import ReviewTask
 
     with cli_session() as session:
+        person(session, "review list", needs="task.view")
         query = select(ReviewTask).where(col(ReviewTask.status).in_(status))
         if kind:
             query = query.where(ReviewTask.kind == kind)
@@ -97,10 +99,9 @@ def resolve(
         help="The decision as JSON, its fields by task kind: e.g. a scrub task's "
         '{"action": "override", "reason": "..."}.',
     ),
-    user: str = typer.Option(..., "--user", help="Who decides (a claimdesk user)."),
     json_output: bool = typer.Option(False, "--json", help="Print the outcome as JSON."),
 ) -> None:
-    """Record a decision and resume the waiting flow run with its reference."""
+    """Record a decision as the signed-in user and resume the waiting flow run."""
     from claimdesk.workqueue.resolve import resolve_review
 
     try:
@@ -109,6 +110,7 @@ def resolve(
         bad_input(f"--decision is not JSON: {exc.msg} at character {exc.pos}")
     if not isinstance(payload, dict):
         bad_input("--decision must be a JSON object")
+    user = signed_in("review resolve")
     settings = load_settings()
     engine = open_engine()
     try:

@@ -5,12 +5,12 @@ the learners and the database are imported inside the commands.
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import typer
 
+from claimdesk.cli._acting import operator
 from claimdesk.cli._utilities import bad_input, exit_with_error, print_json
 
 if TYPE_CHECKING:
@@ -65,9 +65,7 @@ def suggest(
         history = line_outcomes(session, today=on, days=window)
         for suggestion in suggest_rules(history, window_days=window, min_lines=min_lines):
             result = replay.backtest(suggestion.rule, history)
-            row = approval.store_suggestion(
-                session, suggestion, result, actor=f"cli:{getpass.getuser()}"
-            )
+            row = approval.store_suggestion(session, suggestion, result, actor=operator())
             found.append(
                 {
                     "id": row.id,
@@ -158,26 +156,20 @@ def _specs(session: Session, text: str) -> list[LearnedRuleSpec]:
 
 def approve(
     rule_id: int = typer.Argument(..., help="The learned rule's id (`claimdesk rules suggest`)."),
-    user: str = typer.Option(..., "--user", help="Who approves (a claimdesk lead)."),
     reason: str | None = typer.Option(None, "--reason", help="Why, for the audit trail."),
     json_output: bool = typer.Option(False, "--json", help="Print the approved rule as JSON."),
 ) -> None:
     """Approve a learned rule (leads only, audited): the next scrub holds such claims."""
-    from sqlmodel import select
-
-    from claimdesk.access.permissions import deny
+    from claimdesk.cli._acting import person
     from claimdesk.cli._context import cli_session
     from claimdesk.errors import ClaimdeskError
-    from claimdesk.learning.approval import APPROVE, approve_rule
+    from claimdesk.learning.approval import approve_rule
     from claimdesk.submission.learned import scrub_pack
-    from models import User
 
     try:
         with cli_session() as session:
-            person = session.exec(select(User).where(User.username == user)).first()
-            if person is None:
-                deny(user, APPROVE, f"no user {user!r}", session=session)
-            row = approve_rule(session, rule_id, user=person, reason=reason)
+            lead = person(session, "rules approve")
+            row = approve_rule(session, rule_id, user=lead, reason=reason)
             done = {
                 "id": row.id,
                 "status": row.status,

@@ -39,9 +39,8 @@ def test_void_and_replace_commands(tmp_path: Path) -> None:
             ids.append(claim.id or 0)
         assert len(ids) == 2
     try:
-        voided = cli.run(
-            "claims", "void", str(ids[0]), "--reason", "dup", "--user", "lee", "--json"
-        )
+        cli.sign_in("lee")
+        voided = cli.run("claims", "void", str(ids[0]), "--reason", "dup", "--json")
         assert voided.returncode == 0, voided.stderr
         assert json.loads(voided.stdout) == {
             "id": ids[0],
@@ -51,14 +50,17 @@ def test_void_and_replace_commands(tmp_path: Path) -> None:
             "status": "queued",
         }
         # Voided again: it is queued, not adjudicated (bad input, exit 2), nothing changes.
-        again = cli.run("claims", "void", str(ids[0]), "--reason", "dup", "--user", "lee")
+        again = cli.run("claims", "void", str(ids[0]), "--reason", "dup")
         assert again.returncode == 2 and "only an adjudicated claim" in again.stderr
-        # A specialist may replace but not void; an unknown user is refused (exit 1).
-        refused = cli.run("claims", "void", str(ids[1]), "--reason", "x", "--user", "sam")
+        # A specialist may replace but not void; nobody signed in is refused (exit 1).
+        cli.sign_in("sam")
+        refused = cli.run("claims", "void", str(ids[1]), "--reason", "x")
         assert refused.returncode == 1 and "may not claim.void" in refused.stderr
-        nobody = cli.run("claims", "replace", str(ids[1]), "--reason", "x", "--user", "zed")
-        assert nobody.returncode == 1 and "no claimdesk user 'zed'" in nobody.stderr
-        replaced = cli.run("claims", "replace", str(ids[1]), "--reason", "typo", "--user", "sam")
+        assert cli.run("login", "--logout").returncode == 0
+        nobody = cli.run("claims", "replace", str(ids[1]), "--reason", "x")
+        assert nobody.returncode == 1 and "sign in with `claimdesk login`" in nobody.stderr
+        cli.sign_in("sam")
+        replaced = cli.run("claims", "replace", str(ids[1]), "--reason", "typo")
         assert replaced.returncode == 0, replaced.stderr
         assert "replacement (frequency 7)" in replaced.stdout
         with session_scope(engine) as session:
@@ -68,6 +70,6 @@ def test_void_and_replace_commands(tmp_path: Path) -> None:
             refusals = session.exec(
                 select(AuditEvent.actor).where(AuditEvent.action == "access.refused")
             ).all()
-            assert {"sam", "zed"} <= set(refusals)
+            assert {"sam", "cli:anonymous"} <= set(refusals)
     finally:
         engine.dispose()

@@ -1,10 +1,12 @@
 """A demo office as `make up` leaves it after its first eligibility run, driven by the CLI.
 
-`claimdesk db upgrade`, `claimdesk demo-data` (the 60 claims of `claimdesk up --demo`) and
-`claimdesk users add sam` run as real processes; then the payer simulator (a real HTTP
-server, answering for the demo's payers and members) gets each coverage's 270, as the
-`eligibility` flow's task does, and the clean claims are scrubbed as `submission` does
-first. Ended coverages become eligibility tasks, as on the demo.
+`claimdesk db upgrade`, `claimdesk demo-data` (the 60 claims of `claimdesk up --demo`),
+`claimdesk users bootstrap-admin ada` and (signed in as ada) `claimdesk users add sam` run
+as real processes; sam is left signed in (a test signs in as another with ``sign_in``).
+Then the payer simulator (a real HTTP server, answering for the demo's payers and
+members) gets each coverage's 270, as the `eligibility` flow's task does, and the clean
+claims are scrubbed as `submission` does first. Ended coverages become eligibility tasks,
+as on the demo.
 """
 
 from __future__ import annotations
@@ -31,10 +33,14 @@ def demo_cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoCli]:
     for args, stdin in (
         (("db", "upgrade"), None),
         (("demo-data", "--claims", "60", "--seed", "1"), None),
+        (("users", "bootstrap-admin", "ada", "--password-stdin"), "ada-demo-pw-42\n"),
         (("users", "add", "sam", "--role", "specialist", "--password-stdin"), "sam-demo-pw-42\n"),
     ):
+        if args[0] == "users" and args[1] == "add":
+            demo.sign_in("ada")
         done = demo.run(*args, stdin=stdin)
         assert done.returncode == 0, (args, done.stdout, done.stderr)
+    demo.sign_in("sam")
 
     settings = Settings(_env_file=None, data_dir=data_dir)
     engine = make_engine(settings)

@@ -19,6 +19,7 @@ NO_DATA = {
     "payer-sim": "a server: serves until interrupted",
     "login": "a sign-in; it prints who is signed in, nothing a script needs",
     "users add": "one change, confirmed in words; `users list --json` shows the result",
+    "users bootstrap-admin": "the first admin, confirmed in words with how to sign in",
     "users set-password": "one change, confirmed in words",
     "users disable": "one change, confirmed in words",
     "users enable": "one change, confirmed in words",

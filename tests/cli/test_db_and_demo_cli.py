@@ -10,6 +10,7 @@ from claimdesk.cli.main import app
 from claimdesk.db import make_engine
 from claimdesk.settings import Settings, get_settings
 from models import Claim, Coverage, Patient, User
+from tests.conftest import sign_in_cli
 
 runner = CliRunner()
 
@@ -85,6 +86,11 @@ def test_demo_data_is_deterministic_for_a_seed(databases, tmp_path) -> None:  # 
 
 def test_cli_users_add_hashes_password_and_refuses_bad_role(cli_env: Settings) -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    first = runner.invoke(
+        app, ["users", "bootstrap-admin", "ada", "--password-stdin"], input="correct horse ada\n"
+    )
+    assert first.exit_code == 0, first.output
+    sign_in_cli(cli_env, "ada")  # only a signed-in admin adds users
     ok = runner.invoke(
         app,
         ["users", "add", "sam", "--role", "lead", "--password-stdin"],

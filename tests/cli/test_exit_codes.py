@@ -46,6 +46,7 @@ def _eligibility_tasks(demo: DemoCli) -> list[int]:
 
 
 def test_done_is_0(demo_cli: DemoCli) -> None:
+    demo_cli.sign_in("sam")
     for args in (("codes", "carc", "45"), ("claims", "list", "--json"), ("review", "list")):
         done = demo_cli.run(*args)
         assert done.returncode == 0, (args, done.stderr)
@@ -54,44 +55,58 @@ def test_done_is_0(demo_cli: DemoCli) -> None:
 # --- 1 refused ----------------------------------------------------------------------
 
 
+def test_not_signed_in_is_1(demo_cli: DemoCli) -> None:
+    assert demo_cli.run("login", "--logout").returncode == 0
+    try:
+        refused = demo_cli.run("claims", "show", "1")
+        assert refused.returncode == 1 and "sign in with `claimdesk login`" in refused.stderr
+        _no_traceback(refused)
+    finally:
+        demo_cli.sign_in("sam")
+
+
 def test_not_found_is_1(demo_cli: DemoCli) -> None:
-    missing = demo_cli.run("claims", "show", "999999", "--user", "sam")
+    demo_cli.sign_in("sam")
+    missing = demo_cli.run("claims", "show", "999999")
     assert missing.returncode == 1 and "no claim 999999" in missing.stderr
     not_in_list = demo_cli.run("codes", "carc", "ZZ9")
     assert not_in_list.returncode == 1 and "not in the carc list" in not_in_list.stderr
-    no_task = demo_cli.run(
-        "review", "resolve", "999999", "--user", "sam", "--decision", '{"action": "hold"}'
-    )
+    no_task = demo_cli.run("review", "resolve", "999999", "--decision", '{"action": "hold"}')
     assert no_task.returncode == 1 and "999999" in no_task.stderr
     _no_traceback(no_task)
 
 
 def test_permission_denied_is_1(demo_cli: DemoCli) -> None:
+    demo_cli.sign_in("sam")
+    task = _eligibility_tasks(demo_cli)[-1]
+    demo_cli.sign_in("ada")
     added = demo_cli.run(
         "users", "add", "max", "--role", "manager", "--password-stdin", stdin="max-demo-pw-42\n"
     )
     assert added.returncode == 0, added.stderr
-    task = _eligibility_tasks(demo_cli)[-1]
-    refused = demo_cli.run(
-        "review",
-        "resolve",
-        str(task),
-        "--user",
-        "max",
-        "--decision",
-        '{"action": "hold", "reason": "a manager does not work tasks"}',
-    )
+    demo_cli.sign_in("max")
+    try:
+        refused = demo_cli.run(
+            "review",
+            "resolve",
+            str(task),
+            "--decision",
+            '{"action": "hold", "reason": "a manager does not work tasks"}',
+        )
+    finally:
+        demo_cli.sign_in("sam")
     assert refused.returncode == 1, refused.stderr
     assert "error:" in refused.stderr
     _no_traceback(refused)
 
 
 def test_a_task_someone_else_resolved_is_1(demo_cli: DemoCli) -> None:
+    demo_cli.sign_in("sam")
     task = _eligibility_tasks(demo_cli)[-1]
     decision = '{"action": "hold", "reason": "waiting for the new card"}'
-    first = demo_cli.run("review", "resolve", str(task), "--user", "sam", "--decision", decision)
+    first = demo_cli.run("review", "resolve", str(task), "--decision", decision)
     assert first.returncode == 0, first.stderr
-    again = demo_cli.run("review", "resolve", str(task), "--user", "sam", "--decision", decision)
+    again = demo_cli.run("review", "resolve", str(task), "--decision", decision)
     assert again.returncode == 1 and f"task {task} was already" in again.stderr  # ReviewConflict
     _no_traceback(again)
 
@@ -109,11 +124,13 @@ def test_a_bad_option_is_2(demo_cli: DemoCli) -> None:
 def test_a_value_that_is_not_one_is_2(demo_cli: DemoCli) -> None:
     date = demo_cli.run("kpis", "--from", "yesterday")
     assert date.returncode == 2 and "--from 'yesterday' is not a date" in date.stderr
-    not_json = demo_cli.run("review", "resolve", "1", "--user", "sam", "--decision", "{hold")
+    demo_cli.sign_in("sam")
+    not_json = demo_cli.run("review", "resolve", "1", "--decision", "{hold")
     assert not_json.returncode == 2 and "--decision is not JSON" in not_json.stderr
 
 
 def test_a_decision_its_kind_refuses_is_2(demo_cli: DemoCli) -> None:
+    demo_cli.sign_in("sam")
     task = _eligibility_tasks(demo_cli)[0]
     # `override` is a scrub task's action; an eligibility task takes corrected_coverage,
     # self_pay or hold (ValidationFailed, naming the field).
@@ -121,8 +138,6 @@ def test_a_decision_its_kind_refuses_is_2(demo_cli: DemoCli) -> None:
         "review",
         "resolve",
         str(task),
-        "--user",
-        "sam",
         "--decision",
         '{"action": "override", "reason": "payer confirmed"}',
     )
@@ -165,6 +180,7 @@ def _waiting_on_stdin(pid: int) -> bool:
 
 
 def test_ctrl_c_is_130(demo_cli: DemoCli) -> None:
+    demo_cli.sign_in("ada")  # `users add` asks for the password once an admin is signed in
     process = subprocess.Popen(
         [str(CLAIMDESK), "users", "add", "zed", "--role", "lead", "--password-stdin"],
         stdin=subprocess.PIPE,

@@ -41,6 +41,7 @@ def test_the_block_is_the_readme_s_examples() -> None:
 def test_the_readme_examples_run_on_the_demo(demo_cli: DemoCli) -> None:
     bash = shutil.which("bash")
     assert bash is not None
+    demo_cli.sign_in("sam")  # the block's first comment: signed in as sam
     prelude = (
         "set -e -x\n"
         f'uv() {{ [ "$1" = run ] && shift; [ "$1" = claimdesk ] && shift; "{CLAIMDESK}" "$@"; }}\n'

@@ -220,6 +220,7 @@ def _resolve_beside_the_stack(data_dir: Path, prefect_port: int) -> None:
     from claimdesk.db import make_engine, session_scope
     from claimdesk.stack import prefect_auth_string
     from models import User
+    from tests.conftest import sign_in_cli
     from tests.e2e.stack_fixtures import flow_run_state
     from tests.e2e.test_workflows_e2e import (
         _claim_waiting_for_scrub_review,
@@ -232,6 +233,7 @@ def _resolve_beside_the_stack(data_dir: Path, prefect_port: int) -> None:
         session.add(User(username="sam", role="specialist", password_hash="x"))
     task_id = _claim_waiting_for_scrub_review(engine)
     engine.dispose()
+    sign_in_cli(Settings(_env_file=None, data_dir=data_dir), "sam")  # `claimdesk login sam`
     api = {  # this test process is a client of the stack's server: its auth string too
         PREFECT_API_URL: f"http://127.0.0.1:{prefect_port}/api",
         PREFECT_API_AUTH_STRING: prefect_auth_string(data_dir),
@@ -240,9 +242,7 @@ def _resolve_beside_the_stack(data_dir: Path, prefect_port: int) -> None:
         run_id = _start_review_run(task_id)
         wait_until(lambda: _paused_under(run_id, "-1"), timeout=120, what="the review run paused")
         decision = json.dumps({"action": "override", "reason": "payer confirmed by phone"})
-        result = claimdesk(
-            data_dir, "review", "resolve", str(task_id), "--user", "sam", "--decision", decision
-        )
+        result = claimdesk(data_dir, "review", "resolve", str(task_id), "--decision", decision)
         assert result.returncode == 0, result.stdout + result.stderr
         assert "deferred" not in result.stdout, result.stdout
         assert flow_run_state(run_id) != "PAUSED"  # resumed by the command itself

@@ -28,6 +28,7 @@ from claimdesk.intake.office import OfficeRefused, import_office
 from claimdesk.migrate import upgrade_database
 from claimdesk.settings import Settings, get_settings
 from models import AuditEvent, FeeSchedule, Payer, Practice, Provider, User
+from tests.conftest import sign_in_cli
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "docs" / "examples"
@@ -324,7 +325,7 @@ def test_cli_import_then_list_payers_and_practices(cli_env: Settings, engine: En
     assert "would create payer SIMACM" in dry.output
     assert "37 changes, 0 unchanged (dry run: nothing stored)" in dry.output
 
-    first = runner.invoke(app, ["office", "import", example, "--json", "--user", "mkeller"])
+    first = runner.invoke(app, ["office", "import", example, "--json"])
     assert first.exit_code == 0, first.output
     data = json.loads(first.stdout)
     assert (data["change_count"], data["dry_run"]) == (37, False)
@@ -354,6 +355,10 @@ def test_cli_import_then_list_payers_and_practices(cli_env: Settings, engine: En
 
 def test_cli_set_password_enables_an_imported_user(cli_env: Settings, engine: Engine) -> None:
     assert runner.invoke(app, ["office", "import", str(EXAMPLE / "office.yaml")]).exit_code == 0
+    with Session(engine) as session:
+        session.add(User(username="ada", role="admin", password_hash="x"))
+        session.commit()
+    sign_in_cli(cli_env, "ada")  # an admin sets passwords
     result = runner.invoke(
         app, ["users", "set-password", "spatel", "--password-stdin"], input="correct horse 9\n"
     )

@@ -14,6 +14,7 @@ from claimdesk.cli.main import app
 from claimdesk.db import make_engine, session_scope
 from claimdesk.settings import Settings, get_settings
 from models import AuditEvent, LearnedRule, User
+from tests.conftest import sign_in_cli
 from tests.learning.history import Line, office
 
 runner = CliRunner()
@@ -62,10 +63,12 @@ def test_suggest_backtest_and_approve(cli_env: Settings) -> None:
     hand = runner.invoke(app, ["rules", "backtest", RULE + '"modifier": "59"}'])
     assert hand.exit_code == 0, hand.output
     assert "would have held 10 of 10 claims: 5 denied lines caught ($700.00), 5 paid" in hand.output
-    refused = runner.invoke(app, ["rules", "approve", str(item["id"]), "--user", "sam"])
+    sign_in_cli(cli_env, "sam")
+    refused = runner.invoke(app, ["rules", "approve", str(item["id"])])
     assert refused.exit_code == 1
     assert "may not rules.approve" in refused.output
-    done = runner.invoke(app, ["rules", "approve", str(item["id"]), "--user", "lou", "--json"])
+    sign_in_cli(cli_env, "lou")
+    done = runner.invoke(app, ["rules", "approve", str(item["id"]), "--json"])
     assert done.exit_code == 0, done.output
     assert json.loads(done.output)["pack"].endswith("+learned.1")
     with Session(make_engine(cli_env)) as session:
@@ -83,8 +86,8 @@ def test_bad_rules_are_refused_by_what_and_where(cli_env: Settings) -> None:
     assert broken.exit_code == 2 and "RULE_JSON_OR_ID" in broken.output
     unknown = runner.invoke(app, ["rules", "backtest", "999"])
     assert unknown.exit_code == 1 and "learned rule 999 does not exist" in unknown.output
-    nobody = runner.invoke(app, ["rules", "approve", "999", "--user", "nobody"])
-    assert nobody.exit_code == 1 and "no user 'nobody'" in nobody.output
+    nobody = runner.invoke(app, ["rules", "approve", "999"])  # nobody signed in
+    assert nobody.exit_code == 1 and "sign in with `claimdesk login`" in nobody.output
 
 
 def test_a_candidate_pack_is_backtested_whole(cli_env: Settings) -> None:

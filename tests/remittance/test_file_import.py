@@ -109,24 +109,25 @@ def office(
             (tmp / f"{name}.835").write_bytes(data)
             office.digests[name] = hashlib.sha256(data).hexdigest()
 
-        def run_import(name: str, file: str, *options: str, process: bool = False) -> None:
+        def run_import(
+            name: str, file: str, who: str, *options: str, process: bool = False
+        ) -> None:
+            world.sign_in(who)  # `claimdesk login WHO`
             office.counts[f"{name} before"] = _counts(world)
             office.imports[name] = world.cli_json(
                 "remittances", "import", str(tmp / file), *options, process=process
             )
             office.counts[name] = _counts(world)
 
-        run_import("no payer", "portal.835", "--user", SPECIALIST)
-        run_import("auditor", "portal.835", "--user", AUDITOR, "--payer", payer)
-        run_import("portal", "portal.835", "--user", SPECIALIST, "--payer", payer, process=True)
-        run_import("portal again", "portal.835", "--user", SPECIALIST, "--payer", payer)
-        run_import(
-            "malformed", "malformed.835", "--user", SPECIALIST, "--payer", payer, process=True
-        )
+        run_import("no payer", "portal.835", SPECIALIST)
+        run_import("auditor", "portal.835", AUDITOR, "--payer", payer)
+        run_import("portal", "portal.835", SPECIALIST, "--payer", payer, process=True)
+        run_import("portal again", "portal.835", SPECIALIST, "--payer", payer)
+        run_import("malformed", "malformed.835", SPECIALIST, "--payer", payer, process=True)
         pickup = RemittanceRun()
         post_file(world.engine, own, payer_row.id or 0, None, pickup)
         assert pickup.posted == 1, pickup
-        run_import("own", "own.835", "--user", SPECIALIST)  # the sender says which payer
+        run_import("own", "own.835", SPECIALIST)  # the sender says which payer
         yield office
     finally:
         world.engine.dispose()

@@ -71,6 +71,12 @@ class PortalWorld:
         )
         return result.exit_code, result.stdout, result.stderr
 
+    def sign_in(self, username: str) -> None:
+        """The next commands act as ``username`` (what `claimdesk login` leaves behind)."""
+        from tests.conftest import sign_in_cli
+
+        sign_in_cli(self.settings, username)
+
     def cli_json(self, *args: str, process: bool = False) -> tuple[int, Any, str]:
         """(exit code, the JSON printed or None, stderr)."""
         code, stdout, stderr = self.cli(*args, "--json", process=process)

@@ -88,6 +88,7 @@ def day(request: pytest.FixtureRequest, databases: Any, tmp_path_factory: Any) -
     config["roster"] = [m for m in config["roster"] if m["member_id"] != gone]
     url, process = start_payer_sim(tmp, seed=5, config=config)
     try:
+        world.sign_in(SPECIALIST)
         steps: list[tuple[str, tuple[str, ...]]] = [
             ("first", ("--payer", first)),
             ("first again", ("--payer", first)),
@@ -99,7 +100,7 @@ def day(request: pytest.FixtureRequest, databases: Any, tmp_path_factory: Any) -
             out = tmp / f"{name.replace(' ', '-')}.837"
             result.files[name] = out
             result.exports[name] = world.cli_json(
-                "export", "837", "--out", str(out), "--user", SPECIALIST, *options,
+                "export", "837", "--out", str(out), *options,
                 process=name == "first",  # once as the installed command, the rest in-process
             )  # fmt: skip
         _upload_and_import_answers(result, url)
@@ -130,23 +131,17 @@ def _upload_and_import_answers(day: Day, url: str) -> None:
     broken = world.folder / "broken.999"
     broken.write_bytes(answers[0][1][: len(answers[0][1]) // 2])
     day.broken_digest = hashlib.sha256(broken.read_bytes()).hexdigest()
-    day.acks["broken"] = world.cli_json(
-        "acks", "import", str(broken), "--user", SPECIALIST, process=True
-    )
+    world.sign_in(SPECIALIST)
+    day.acks["broken"] = world.cli_json("acks", "import", str(broken), process=True)
     for number, (kind, payload) in enumerate(answers):
         path = world.folder / f"answer-{number}.{kind.lower()}"
         path.write_bytes(payload)
-        day.acks[f"{kind}-{number}"] = world.cli_json(
-            "acks", "import", str(path), "--user", SPECIALIST
-        )
+        day.acks[f"{kind}-{number}"] = world.cli_json("acks", "import", str(path))
     before = _moves(world)
-    day.acks["277CA again"] = world.cli_json(
-        "acks", "import", str(world.folder / "answer-1.277ca"), "--user", SPECIALIST
-    )
+    day.acks["277CA again"] = world.cli_json("acks", "import", str(world.folder / "answer-1.277ca"))
     day.moves_around_again = (before, _moves(world))
-    day.acks["auditor"] = world.cli_json(
-        "acks", "import", str(world.folder / "answer-2.277ca"), "--user", AUDITOR
-    )
+    world.sign_in(AUDITOR)
+    day.acks["auditor"] = world.cli_json("acks", "import", str(world.folder / "answer-2.277ca"))
 
 
 def _moves(world: PortalWorld) -> int:

@@ -25,7 +25,7 @@ from claimdesk.settings import Settings, get_settings
 from claimdesk.workqueue import forms, resolve, task_view
 from claimdesk.workqueue.appliers import apply_recorded_decision
 from models import Claim, Coverage, Payer, ReviewDecision, ReviewTask
-from tests.conftest import DB_BACKENDS
+from tests.conftest import DB_BACKENDS, sign_in_cli
 from tests.ui.seed import seed_app_database
 from tests.workqueue.task_story import OTHER, add_task_story
 
@@ -199,7 +199,8 @@ def test_the_form_s_decision_is_the_cli_s_decision(
             "effective_from": served.isoformat(),
         },
     }
-    refused = _cli(settings, monkeypatch, "review", "resolve", str(task_id), "--user", "spec1",
+    sign_in_cli(settings, "spec1")
+    refused = _cli(settings, monkeypatch, "review", "resolve", str(task_id),
                    "--decision", json.dumps(decision))  # fmt: skip
     assert refused.exit_code == 2, refused.output
     assert "coverage.member_id" in refused.output
@@ -208,7 +209,7 @@ def test_the_form_s_decision_is_the_cli_s_decision(
     }
     decision["coverage"]["member_id"] = "HM-778"
     assert resolve.check_decision("eligibility", decision) == []
-    done = _cli(settings, monkeypatch, "review", "resolve", str(task_id), "--user", "spec1",
+    done = _cli(settings, monkeypatch, "review", "resolve", str(task_id),
                 "--decision", json.dumps(decision))  # fmt: skip
     assert done.exit_code == 0, done.output
     with Session(engine) as session:
