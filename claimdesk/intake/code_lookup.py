@@ -11,6 +11,7 @@ AMA's and licensed: a CPT code is offered and checked by its shape only (5 digit
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import date
@@ -69,9 +70,29 @@ def _words(text: str) -> list[str]:
 # --- ICD-10-CM ----------------------------------------------------------------------
 
 
-@cache
+_BUILDING = threading.Lock()
+_warm_up: threading.Thread | None = None
+
+
+def warm_up() -> None:
+    """Read the shipped ICD-10-CM set in the background, once per process: the first
+    look-up would otherwise wait for it (5-10 s on a busy machine)."""
+    global _warm_up
+    with _BUILDING:
+        if _warm_up is not None:
+            return
+        _warm_up = threading.Thread(target=_shipped_billable, name="icd10cm-load", daemon=True)
+    _warm_up.start()
+
+
 def _shipped_billable() -> tuple[tuple[str, str, str], ...]:
-    """(code, words, words folded) of every billable code of the shipped set (once: ~1 s)."""
+    with _BUILDING:  # a look-up during the warm-up waits for it rather than reading twice
+        return _read_shipped()
+
+
+@cache
+def _read_shipped() -> tuple[tuple[str, str, str], ...]:
+    """(code, words, words folded) of every billable code of the shipped set."""
     look_up_icd10cm("E119")  # imports the package (slow) the scrub also uses
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)

@@ -15,6 +15,7 @@ import streamlit as st
 
 from claimdesk.errors import ClaimdeskError
 from claimdesk.intake import charge_entry as ce
+from claimdesk.intake import code_lookup
 from claimdesk.intake.code_lookup import CodeChoice
 from claimdesk.intake.problems import ImportRefused
 from ui.components import auth
@@ -23,6 +24,7 @@ from ui.navigation import COVERAGE, SEARCH, UI_DIR
 
 user = auth.page_user(ce.ACTION)
 engine = get_engine()
+code_lookup.warm_up()  # the code set reads while the patient is being found
 state = st.session_state
 state.setdefault("ce.diagnoses", [])  # [(code, label)]
 state.setdefault("ce.lines", [])  # [dict of a LineEntry and its label]
