@@ -39,6 +39,7 @@ from claimdesk.denials import (
     find_level,
     load_routing_table,
 )
+from claimdesk.denials.overturn import chance_of_winning, overturn_rates, weighted_amount
 from claimdesk.errors import NotFound
 from claimdesk.review.priority import value_priority
 from claimdesk.review.tasks import ensure_review_task
@@ -171,7 +172,20 @@ def denial_review_spec(
         claim_version=claim.version,
         step=_step(session, denial, claim.version),
         payer_id=payer.id,
-        priority=value_priority(denial.amount, deadline, today),
+        # Dollars × the chance an appeal wins at this payer for this CARC (its history).
+        priority=value_priority(
+            weighted_amount(
+                denial.amount,
+                chance_of_winning(
+                    overturn_rates(session, payer_id=payer.id),
+                    payer.id,
+                    denial.group_code,
+                    denial.reason_code,
+                ),
+            ),
+            deadline,
+            today,
+        ),
         due_at=datetime.combine(due, time(17), tzinfo=UTC),
         context={
             "denial_id": denial.id,

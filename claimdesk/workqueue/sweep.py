@@ -6,7 +6,8 @@ claimdesk's one clock and
 
 - raises the priority of an open task as its due date nears (never lowers it), to
   at least the dollars at stake per day left before its deadline, for every kind
-  (a denial's recoverable amount, else the claim's charge; ``claimdesk.review.priority``);
+  (a denial's recoverable amount times the chance an appeal wins at its payer for its
+  CARC, ``claimdesk.denials.overturn``; else the claim's charge; ``claimdesk.review.priority``);
 - marks a task whose payer deadline (``deadline_at``, else ``due_at``) passed
   while it was open (``overdue_at``), at the top of the queue;
 - hands a task nobody touched for its kind's SLA to the least-loaded lead
@@ -27,6 +28,7 @@ from decimal import Decimal
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from claimdesk.denials.overturn import chance_of_winning, overturn_rates, weighted_amount
 from claimdesk.review.priority import MAX_PRIORITY, value_priority
 from claimdesk.review.status import CLAIMED, OPEN_STATUSES
 from claimdesk.review.tasks import status_guard
@@ -82,9 +84,16 @@ def _amounts_at_stake(session: Session, tasks: Sequence[ReviewTask]) -> dict[int
         query = select(col(Claim.id), col(Claim.total_charge)).where(col(Claim.id).in_(chunk))
         charges.update({cid or 0: charge for cid, charge in session.exec(query)})
     denials: dict[int, Decimal] = {}
+    rates = overturn_rates(session) if denial_ids else {}
     for chunk in _chunks(sorted(denial_ids)):
-        query = select(col(Denial.id), col(Denial.amount)).where(col(Denial.id).in_(chunk))
-        denials.update({did or 0: amount for did, amount in session.exec(query)})
+        with_payer = (
+            select(Denial, col(Claim.payer_id))
+            .join(Claim, col(Claim.id) == col(Denial.claim_id))
+            .where(col(Denial.id).in_(chunk))
+        )
+        for denial, payer in session.exec(with_payer):
+            chance = chance_of_winning(rates, payer, denial.group_code, denial.reason_code)
+            denials[denial.id or 0] = weighted_amount(denial.amount, chance)
     amounts: dict[int, Decimal] = {}
     for task in tasks:
         denial_id = task.context.get("denial_id") if task.kind == "denial" else None
