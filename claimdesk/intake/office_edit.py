@@ -171,17 +171,21 @@ def fee_values(row: FeeSchedule, payer_edi_id: str) -> dict[str, Any]:
 # --- Saving -------------------------------------------------------------------------------
 
 
-def save_practice(engine: Engine, *, username: str, values: dict[str, Any]) -> list[Change]:
+def save_practice(
+    engine: Engine, *, username: str, values: dict[str, Any], adding: bool = False
+) -> list[Change]:
     """Create the practice (by NPI) or bring it up to ``values``; audited."""
     with session_scope(engine) as session:  # refused before the values are looked at
         require(load_active_user(session, username), ACTION)
     item = _validated(engine, username, "practice", PracticeIn, values)
     office = OfficeFile(path=Path(VIA), practice_count=1, named={"practices": {item.npi}})
     office.practices.append(At(item, "", 0, ""))
-    return _write(engine, username, "practice", office, [])
+    return _write(engine, username, "practice", office, [], adding=adding)
 
 
-def save_provider(engine: Engine, *, username: str, values: dict[str, Any]) -> list[Change]:
+def save_provider(
+    engine: Engine, *, username: str, values: dict[str, Any], adding: bool = False
+) -> list[Change]:
     """Create the provider (by practice NPI and NPI) or bring it up to ``values``; audited."""
     with session_scope(engine) as session:
         require(load_active_user(session, username), ACTION)
@@ -190,26 +194,30 @@ def save_provider(engine: Engine, *, username: str, values: dict[str, Any]) -> l
         _refuse(engine, username, "provider", {"practice": ["pick the provider's practice"]})
     office = OfficeFile(path=Path(VIA))
     office.providers.append(At(item, "", 0, ""))
-    return _write(engine, username, "provider", office, [])
+    return _write(engine, username, "provider", office, [], adding=adding)
 
 
-def save_payer(engine: Engine, *, username: str, values: dict[str, Any]) -> list[Change]:
+def save_payer(
+    engine: Engine, *, username: str, values: dict[str, Any], adding: bool = False
+) -> list[Change]:
     """Create the payer (by EDI id) or bring it up to ``values``; audited."""
     with session_scope(engine) as session:
         require(load_active_user(session, username), ACTION)
     item = _validated(engine, username, "payer", PayerIn, values)
     office = OfficeFile(path=Path(VIA), named={"payers": {item.payer_id}})
     office.payers.append(At(item, "", 0, ""))
-    return _write(engine, username, "payer", office, [])
+    return _write(engine, username, "payer", office, [], adding=adding)
 
 
-def save_fee_row(engine: Engine, *, username: str, values: dict[str, Any]) -> list[Change]:
+def save_fee_row(
+    engine: Engine, *, username: str, values: dict[str, Any], adding: bool = False
+) -> list[Change]:
     """Add a fee row or change one (payer × code × modifier × effective_from); audited."""
     with session_scope(engine) as session:
         require(load_active_user(session, username), ACTION)
     item = _validated(engine, username, "fee_schedule", FeeRowIn, values)
     office = OfficeFile(path=Path(VIA), fee_rows=[At(item, "", 0, "")])
-    return _write(engine, username, "fee_schedule", office, [])
+    return _write(engine, username, "fee_schedule", office, [], adding=adding)
 
 
 def import_fee_csv(engine: Engine, *, username: str, data: bytes, filename: str) -> list[Change]:
@@ -247,6 +255,7 @@ def _write(
     problems: list[Problem],
     *,
     label: str = "",
+    adding: bool = False,
 ) -> list[Change]:
     """Check against the database, then write through the importer; refused: nothing stored."""
     with Session(engine, expire_on_commit=False) as session:
@@ -255,6 +264,8 @@ def _write(
             require(admin, ACTION)
             importer = _Importer(session, office, label, admin.username, False, via=VIA)
             problems = problems + importer.check_references()
+            if adding:
+                problems += _already_there(session, office)
             if problems:
                 session.rollback()
             else:
@@ -270,6 +281,48 @@ def _write(
             session.rollback()
             raise
     _refuse(engine, username, entity, _by_field(problems, with_line=bool(label)))
+
+
+def _already_there(session: Session, office: OfficeFile) -> list[Problem]:
+    """What an add form names that is stored already: the add would overwrite it, refused."""
+
+    def first(query: Any) -> bool:
+        return session.exec(query).first() is not None
+
+    def practice_id(npi: str | None) -> int | None:
+        return session.exec(select(Practice.id).where(Practice.npi == npi)).first()
+
+    def payer_id(edi_id: str) -> int | None:
+        return session.exec(select(Payer.id).where(Payer.payer_id == edi_id)).first()
+
+    pick = "; pick it in the list to edit it"
+    for practice in office.practices:
+        if practice_id(practice.item.npi) is not None:
+            return [Problem("", 0, "npi", "a practice with this NPI is stored already" + pick)]
+    for provider in office.providers:
+        query = select(Provider.id).where(
+            Provider.practice_id == practice_id(provider.item.practice),
+            Provider.npi == provider.item.npi,
+        )
+        if first(query):
+            return [Problem("", 0, "npi", "the practice has a provider with this NPI" + pick)]
+    for payer in office.payers:
+        if payer_id(payer.item.payer_id) is not None:
+            return [Problem("", 0, "payer_id", "a payer with this EDI id is stored already" + pick)]
+    for fee in office.fee_rows:
+        row = fee.item
+        query = select(FeeSchedule.id).where(
+            FeeSchedule.payer_id == payer_id(row.payer),
+            FeeSchedule.code == row.code,
+            FeeSchedule.effective_from == row.effective_from,
+            FeeSchedule.modifier == row.modifier
+            if row.modifier is not None
+            else col(FeeSchedule.modifier).is_(None),
+        )
+        if first(query):
+            message = "a rate for this payer, code and modifier starts on this day" + pick
+            return [Problem("", 0, "effective_from", message)]
+    return []
 
 
 def _refuse(engine: Engine, username: str, entity: str, problems: dict[str, list[str]]) -> NoReturn:

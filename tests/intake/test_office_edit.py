@@ -289,3 +289,23 @@ def test_office_import_refuses_a_rate_overlapping_a_stored_one(
     [problem] = refused.value.problems
     assert (problem.line, problem.field) == (2, "fee_schedules[0].effective_from")
     assert "overlaps the stored rate from 2026-01-01" in problem.message
+
+
+def test_an_add_form_never_overwrites_what_is_stored(engine: Engine) -> None:
+    """Adding a payer, provider or rate that is there already is refused at its key."""
+    before = the_payer(engine, "SIMACM")
+    payer = {"payer_id": "simacm", "name": "Someone else"}
+    with pytest.raises(EditRefused) as refused:
+        office_edit.save_payer(engine, username="ada", values=payer, adding=True)
+    assert list(refused.value.problems) == ["payer_id"]
+    assert the_payer(engine, "SIMACM") == before
+    provider = {"practice": PRACTICE_NPI, "npi": "1744012349", "last_name": "Other"}
+    with pytest.raises(EditRefused, match="provider with this NPI"):
+        office_edit.save_provider(engine, username="ada", values=provider, adding=True)
+    rate = {"payer": "SIMBLU", "code": "99213", "effective_from": "2026-01-01", "allowed": "1"}
+    with pytest.raises(EditRefused, match="starts on this day"):
+        office_edit.save_fee_row(engine, username="ada", values=rate, adding=True)
+    assert len(events(engine, "office.edit_refused")) == 3
+    # The same values as an edit of the stored row: updated in place.
+    [change] = office_edit.save_fee_row(engine, username="ada", values=rate)
+    assert change.action == "updated" and change.fields == ("expected_allowed",)

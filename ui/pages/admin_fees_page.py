@@ -124,7 +124,9 @@ with st.form(f"admin_fees.form.{picked}"):
     form.end()
     if st.form_submit_button("Save rate"):
         try:
-            changes = office_edit.save_fee_row(engine, username=user.username, values=values)
+            changes = office_edit.save_fee_row(
+                engine, username=user.username, values=values, adding=not existing
+            )
         except office_edit.EditRefused as exc:
             form.show(exc.problems)
         except ClaimdeskError as exc:

@@ -225,7 +225,9 @@ with st.form(f"admin_payers.form.{picked}"):
     form.end()
     if st.form_submit_button("Save payer"):
         try:
-            changes = office_edit.save_payer(engine, username=user.username, values=values)
+            changes = office_edit.save_payer(
+                engine, username=user.username, values=values, adding=picked == NEW
+            )
         except office_edit.EditRefused as exc:
             form.show(by_line(exc.problems))
         except ClaimdeskError as exc:

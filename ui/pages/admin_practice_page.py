@@ -47,9 +47,9 @@ def address_fields(form: FieldForm, name: str, value: dict[str, Any] | None) -> 
     return out
 
 
-def save(form: FieldForm, call: Any, values: dict[str, Any]) -> None:
+def save(form: FieldForm, call: Any, values: dict[str, Any], *, adding: bool) -> None:
     try:
-        changes = call(engine, username=user.username, values=values)
+        changes = call(engine, username=user.username, values=values, adding=adding)
     except office_edit.EditRefused as exc:
         form.show(exc.problems)
     except ClaimdeskError as exc:
@@ -105,7 +105,7 @@ with st.form(f"admin_practice.form.{picked}"):
     values["pay_to"] = address_fields(form, "pay_to", current["pay_to"])
     form.end()
     if st.form_submit_button("Save practice"):
-        save(form, office_edit.save_practice, values)
+        save(form, office_edit.save_practice, values, adding=picked == NEW)
 
 # --- Providers ----------------------------------------------------------------------------
 
@@ -180,4 +180,4 @@ with st.form(f"admin_provider.form.{chosen}"):
     pvalues["tin"] = pform.text("tin", "TIN (optional)", provider.get("tin"))
     pform.end()
     if st.form_submit_button("Save provider"):
-        save(pform, office_edit.save_provider, pvalues)
+        save(pform, office_edit.save_provider, pvalues, adding=chosen == NEW)
