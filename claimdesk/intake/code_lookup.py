@@ -120,8 +120,10 @@ def look_up_diagnoses(
         query = select(Icd10cmCode).where(
             Icd10cmCode.version_id == version.id, col(Icd10cmCode.billable).is_(True)
         )
-        by_words = [func.lower(Icd10cmCode.description).contains(w) for w in words]
-        query = query.where(or_(col(Icd10cmCode.code).startswith(code), and_(*by_words)))
+        by_words = [func.lower(Icd10cmCode.description).contains(w, autoescape=True) for w in words]
+        query = query.where(
+            or_(col(Icd10cmCode.code).startswith(code, autoescape=True), and_(*by_words))
+        )
         rows = session.exec(query.order_by(col(Icd10cmCode.code)).limit(limit)).all()
         return [CodeChoice(r.code, r.description, version.name) for r in rows]
     found = [
@@ -170,14 +172,14 @@ def look_up_procedures(
     if version is not None:
         by_words = [
             or_(
-                func.lower(HcpcsCode.long_description).contains(w),
-                func.lower(HcpcsCode.short_description).contains(w),
+                func.lower(HcpcsCode.long_description).contains(w, autoescape=True),
+                func.lower(HcpcsCode.short_description).contains(w, autoescape=True),
             )
             for w in words
         ]
         query = select(HcpcsCode).where(
             HcpcsCode.version_id == version.id,
-            or_(col(HcpcsCode.code).startswith(code), and_(*by_words)),
+            or_(col(HcpcsCode.code).startswith(code, autoescape=True), and_(*by_words)),
         )
         for r in session.exec(query.order_by(col(HcpcsCode.code)).limit(limit * 2)).all():
             if _hcpcs_reason(r, on, version.name) is None:
@@ -186,7 +188,10 @@ def look_up_procedures(
     if payer_id is not None and len(found) < limit:
         listed = session.exec(
             select(FeeSchedule.code)
-            .where(FeeSchedule.payer_id == payer_id, col(FeeSchedule.code).startswith(code))
+            .where(
+                FeeSchedule.payer_id == payer_id,
+                col(FeeSchedule.code).startswith(code, autoescape=True),
+            )
             .distinct()
             .order_by(col(FeeSchedule.code))
             .limit(limit)

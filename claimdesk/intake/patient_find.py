@@ -45,8 +45,9 @@ def name_matches(query: str, last_name: str, first_name: str) -> bool:
     words = [spellings(w) for w in query.split()]
     if not words:
         return False
-    names = spellings(f"{last_name} {first_name}")
-    # CJK names are written without spaces: a word matches inside the name, not per word.
+    written = spellings(f"{last_name} {first_name}")
+    # A word matches inside the name, also across its parts: "王小明" is 王 and 小明.
+    names = (*written, *(n.replace(" ", "") for n in written))
     return all(any(w in n for w in forms for n in names) for forms in words)
 
 

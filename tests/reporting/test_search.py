@@ -83,6 +83,8 @@ def _names(hits: list[PatientHit]) -> list[str]:
         ("jose nunez", "name", "Nuñez, José Luis"),
         ("guðmundsdóttir", "name", "Guðmundsdóttir, Þórunn"),
         ("王", "name", "王, 小明"),
+        ("王小明", "name", "王, 小明"),
+        ("wang xiaoming", "name", "王, 小明"),
         ("A10003", "account", "Guðmundsdóttir, Þórunn"),
         ("blu7730021", "member_id", "Guðmundsdóttir, Þórunn"),
     ],
