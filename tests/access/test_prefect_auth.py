@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from claimdesk.db import make_engine
+from claimdesk.migrate import upgrade_database
 from claimdesk.reporting.flow_runs import PrefectUnavailable, read_flow_runs
 from claimdesk.settings import Settings
 from claimdesk.stack import PREFECT_AUTH_FILE, STACK_FILE, Stack, settings_beside_stack
@@ -120,3 +125,39 @@ def test_the_stack_gives_its_children_the_string_and_never_a_cloud_key(
     assert env["PREFECT_SERVER_API_AUTH_STRING"] == env["PREFECT_API_AUTH_STRING"]
     assert env["PREFECT_API_AUTH_STRING"] == stack.prefect_auth
     assert "PREFECT_API_KEY" not in env
+
+
+def _claimdesk(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The installed command in a process of its own, with no Prefect or claimdesk settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "CLAIMDESK_"))}
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("claimdesk")), *args],
+        env={**env, "CLAIMDESK_DATA_DIR": str(data_dir)},
+        cwd=data_dir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_command_beside_the_stack_is_let_in_and_one_from_elsewhere_is_not(
+    stack: Stack, tmp_path: Path
+) -> None:
+    data_dir = stack.settings.data_dir
+    engine = make_engine(stack.settings)
+    upgrade_database(engine)
+    engine.dispose()
+    beside = _claimdesk(data_dir, "prefect", "bootstrap", "--api", stack.api_url, "--json")
+    assert beside.returncode == 0, beside.stdout + beside.stderr
+    assert "work pool claimdesk" in json.loads(beside.stdout)["created"]
+
+    elsewhere = tmp_path / "elsewhere"
+    engine = make_engine(Settings(_env_file=None, data_dir=elsewhere))
+    upgrade_database(engine)
+    engine.dispose()
+    refused = _claimdesk(elsewhere, "prefect", "bootstrap", "--api", stack.api_url)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "could not be set up" in refused.stderr and "401" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert stack.prefect_auth.split(":", 1)[1] not in refused.stdout + refused.stderr
