@@ -20,6 +20,7 @@ from claimdesk.cli._utilities import exit_with_error
 if TYPE_CHECKING:
     from sqlmodel import Session
 
+    from claimdesk.settings import Settings
     from models import User
 
 
@@ -56,13 +57,28 @@ def signed_in(command: str, *, needs: str | None = None) -> str:
         return person(session, command, needs=needs).username
 
 
-def audit_operator(action: str, **details: Any) -> str:
-    """An operator's command in the audit trail (``os:<name>``); returns that name."""
+def audit_operator(action: str, *, settings: Settings | None = None, **details: Any) -> str:
+    """An operator's command in the audit trail (``os:<name>``); returns that name.
+
+    ``settings``: the database the command ran on, when not the configured one (`up --postgres`).
+    """
     from models import append_audit_event
 
     actor = operator()
-    with cli_session() as session:
-        append_audit_event(
-            session, actor=actor, action=action, entity_type="system", details=details
-        )
+    if settings is None:
+        with cli_session() as session:
+            append_audit_event(
+                session, actor=actor, action=action, entity_type="system", details=details
+            )
+        return actor
+    from claimdesk.db import make_engine, session_scope
+
+    engine = make_engine(settings)
+    try:
+        with session_scope(engine) as session:
+            append_audit_event(
+                session, actor=actor, action=action, entity_type="system", details=details
+            )
+    finally:
+        engine.dispose()
     return actor

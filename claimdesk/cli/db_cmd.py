@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from claimdesk.cli._acting import audit_operator
 from claimdesk.cli._context import open_engine
 from claimdesk.cli._utilities import exit_with_error, print_json
 
@@ -17,7 +18,9 @@ def upgrade(
         False, "--json", help="Print the database (password masked) and its revision as JSON."
     ),
 ) -> None:
-    """Create the database or bring it to the latest schema (Alembic migrations)."""
+    """Create the database or bring it to the latest schema (Alembic migrations).
+
+    An operator's command: audited as the OS account (os:NAME)."""
     from sqlalchemy.exc import OperationalError
 
     from claimdesk.migrate import current_revision, upgrade_database
@@ -32,6 +35,7 @@ def upgrade(
         exit_with_error(f"the database could not be upgraded: {str(exc.orig).splitlines()[0]}")
     finally:
         engine.dispose()
+    audit_operator("system.db_upgraded", revision=now)
     if json_output:
         print_json({"database": database, "revision": now})
         return

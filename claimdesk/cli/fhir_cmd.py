@@ -22,10 +22,11 @@ def import_file(
         help="A Bundle (collection or transaction), JSON; see docs/examples/bundle.json.",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    user: str | None = typer.Option(None, "--user", help="Who imports (for the audit trail)."),
 ) -> None:
-    """Store the bundle's patients, coverages and Claims (as draft claims): all, or nothing."""
+    """Store the bundle's patients, coverages and Claims (as draft claims): all, or nothing.
+
+    An operator's command: audited as the OS account (os:NAME)."""
     from claimdesk.cli.patients_cmd import run_import
     from claimdesk.intake.fhir_bundle import import_bundle
 
-    run_import(import_bundle, path, json_output, user, claims=True)
+    run_import(import_bundle, path, json_output, claims=True)

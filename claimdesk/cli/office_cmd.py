@@ -5,7 +5,6 @@ The services are imported inside the commands, so `claimdesk --help` stays quick
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import typer
@@ -27,19 +26,19 @@ def import_file(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; store nothing."),
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    user: str | None = typer.Option(None, "--user", help="Who imports (for the audit trail)."),
 ) -> None:
-    """Create or update the office described by the file: all of it, or nothing."""
+    """Create or update the office described by the file: all of it, or nothing.
+
+    An operator's command: audited as the OS account (os:NAME)."""
     from dataclasses import asdict
 
+    from claimdesk.cli._acting import operator
     from claimdesk.cli._context import open_engine
     from claimdesk.intake.office import OfficeRefused, import_office
 
     engine = open_engine()
     try:
-        report = import_office(
-            engine, path, actor=user or f"cli:{getpass.getuser()}", dry_run=dry_run
-        )
+        report = import_office(engine, path, actor=operator(), dry_run=dry_run)
     except OfficeRefused as exc:
         if json_output:
             print_json({"file": str(path), "problems": [asdict(p) for p in exc.problems]})

@@ -7,13 +7,13 @@ A payer is billed on paper when its ``connectivity`` JSON has
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from claimdesk.cli._acting import operator, person, signed_in
 from claimdesk.cli._context import cli_session, load_settings, open_engine
 from claimdesk.cli._utilities import exit_with_error, print_json
 from claimdesk.errors import ClaimdeskError
@@ -30,7 +30,6 @@ app = typer.Typer(help="Paper claims (CMS-1500, UB-04) and paper EOBs.", no_args
 @app.command("cms1500")
 def cms1500(
     claim_id: Annotated[int, typer.Argument(help="The claim's id.")],
-    user: Annotated[str, typer.Option("--user", help="Who is looking (a claimdesk user).")],
     out: Annotated[
         Path | None, typer.Option("--out", help="PDF file to write; default cms1500-<id>.pdf.")
     ] = None,
@@ -50,7 +49,7 @@ def cms1500(
                 session,
                 settings=settings,
                 claim_id=claim_id,
-                username=user,
+                username=person(session, "paper cms1500").username,
                 form_date=today(settings),
             )
         target.write_bytes(data)
@@ -67,9 +66,6 @@ def print_claims(
     out: Annotated[
         Path | None, typer.Option("--out", help="Also write each form to this folder.")
     ] = None,
-    user: Annotated[
-        str | None, typer.Option("--user", help="Who prints (recorded in the audit trail).")
-    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Print every queued claim of a paper payer: store its CMS-1500/UB-04, mark it sent."""
@@ -83,7 +79,7 @@ def print_claims(
             engine,
             settings,
             today=today(settings),
-            actor=user or f"cli:{getpass.getuser()}",
+            actor=operator(),  # the sending step, as `claimdesk run submission` is
         )
         written = _write_forms(engine, settings, run.printed, out) if out else []
     except (ClaimdeskError, OSError) as exc:
@@ -131,7 +127,6 @@ def _write_forms(
 @app.command("post-eob")
 def post_eob(
     file: Annotated[Path, typer.Argument(help="The EOB as JSON (see below).")],
-    user: Annotated[str, typer.Option("--user", help="Who posts (specialist, lead, manager).")],
     json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Post a paper EOB typed as JSON, through the same path as an 835.
@@ -153,6 +148,7 @@ def post_eob(
     from claimdesk.documents import make_document_store
     from claimdesk.remittance.paper_eob import submit_paper_eob
 
+    user = signed_in("paper post-eob")
     settings = load_settings()
     engine = open_engine()
     try:

@@ -5,7 +5,6 @@ The services are imported inside the command, so `claimdesk --help` stays quick.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -32,18 +31,18 @@ def import_file(
         help="The patients CSV (columns in claimdesk/intake/patients.py).",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    user: str | None = typer.Option(None, "--user", help="Who imports (for the audit trail)."),
 ) -> None:
-    """Create or update the file's patients, coverages and authorizations: all, or nothing."""
+    """Create or update the file's patients, coverages and authorizations: all, or nothing.
+
+    An operator's command: audited as the OS account (os:NAME)."""
     from claimdesk.intake.patients import import_patients
 
-    run_import(import_patients, path, json_output, user)
+    run_import(import_patients, path, json_output)
 
 
-def run_import(
-    importer: Callable[..., Any], path: Path, json_output: bool, user: str | None, **shown: bool
-) -> None:
+def run_import(importer: Callable[..., Any], path: Path, json_output: bool, **shown: bool) -> None:
     """Import the file in one transaction, tell a running simulator, print the report."""
+    from claimdesk.cli._acting import operator
     from claimdesk.cli._context import load_settings
     from claimdesk.cli._roster import tell_running_simulator
     from claimdesk.db import make_engine
@@ -54,9 +53,7 @@ def run_import(
     try:
         try:
             with database_errors():
-                report = importer(
-                    engine, data=path.read_bytes(), actor=user or f"cli:{getpass.getuser()}"
-                )
+                report = importer(engine, data=path.read_bytes(), actor=operator())
         except ImportRefused as exc:
             refuse(exc, path, json_output)
         told = tell_running_simulator(engine, settings)

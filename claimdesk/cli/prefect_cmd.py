@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from claimdesk.cli._acting import audit_operator
 from claimdesk.cli._utilities import exit_with_error, print_json
 
 app = typer.Typer(help="The Prefect server claimdesk runs on.", no_args_is_help=True)
@@ -59,6 +60,9 @@ def bootstrap(
         report = asyncio.run(run())
     except Exception as exc:  # the server did not answer, or refused: say so, no traceback
         exit_with_error(f"Prefect at {url} could not be set up: {type(exc).__name__}: {exc}", 1)
+    audit_operator(
+        "prefect.bootstrapped", created=len(report["created"]), updated=len(report["updated"])
+    )
     if as_json:
         print_json(report)
         return

@@ -5,7 +5,6 @@ The loader and the database are imported inside the commands, so `--help` stays 
 
 from __future__ import annotations
 
-import getpass
 from datetime import date
 from pathlib import Path
 
@@ -43,9 +42,11 @@ def load(
         None, "--setting", help="ncci-ptp, mue: practitioner (default) or outpatient-hospital."
     ),
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    user: str | None = typer.Option(None, "--user", help="Who loads (for the audit trail)."),
 ) -> None:
-    """Load one CMS edit file; every version is kept, and a file loaded twice is kept once."""
+    """Load one CMS edit file; every version is kept, and a file loaded twice is kept once.
+
+    An operator's command: audited as the OS account (os:NAME)."""
+    from claimdesk.cli._acting import operator
     from claimdesk.cli._context import cli_session
     from claimdesk.cms_edits.store import load_edit_file
 
@@ -63,7 +64,7 @@ def load(
             session,
             name,
             path,
-            actor=user or f"cli:{getpass.getuser()}",
+            actor=operator(),
             name=version,
             effective=starts,
             fy=fiscal_year,

@@ -8,6 +8,7 @@ from typing import Any
 
 import typer
 
+from claimdesk.cli._acting import audit_operator
 from claimdesk.cli._context import load_settings
 from claimdesk.cli._utilities import exit_with_error, print_json
 
@@ -45,6 +46,8 @@ def _run(name: str, wait: bool, json_output: bool = False) -> None:
     except Exception as exc:  # Prefect unreachable or the deployment missing
         exit_with_error(f"could not start {name}: {type(exc).__name__}: {exc}")
     state = run.state.name if run.state else "unknown"
+    # Started by the operator: the run itself acts as the flow's service identity.
+    audit_operator("flow.run_started", workflow=name, flow_run_id=str(run.id))
     if json_output:
         print_json({"workflow": name, "flow_run_id": str(run.id), "state": state})
     else:

@@ -66,6 +66,21 @@ def _say(line: str) -> None:
         typer.echo(line)
 
 
+def cli_sign_in_lines(demo: bool) -> list[str]:
+    """How to sign in to the command line, for the banner (commands acting for a person)."""
+    first = "sam" if demo else "NAME"
+    lines = [
+        f"Sign in to the command line with `claimdesk login {first}` (password, and a code "
+        "for admins and managers); `claimdesk login --status` says who, `--logout` ends it."
+    ]
+    if not demo:
+        lines.append(
+            "No admin yet? `claimdesk users bootstrap-admin NAME`; then, signed in as the "
+            "admin, `claimdesk users add NAME --role specialist`."
+        )
+    return lines
+
+
 def up(
     demo: bool = typer.Option(False, "--demo", help="Seed demo data and users; fast schedules."),
     postgres: str | None = typer.Option(
@@ -105,6 +120,9 @@ def up(
         from claimdesk.cli._bootstrap import bootstrap_stack
 
         bootstrap_stack(stack, demo=demo, echo=typer.echo)
+        from claimdesk.cli._acting import audit_operator
+
+        audit_operator("stack.started", settings=settings, demo=demo, ui=not no_ui)
     except ClaimdeskError as exc:
         _stop_stack(stack)
         exit_with_error(exc)
@@ -126,12 +144,11 @@ def up(
     typer.echo(f"  payer simulator {stack.payer_url}  (admin API under /admin/)")
     typer.echo(f"  data            {settings.data_dir}")
     typer.echo(f"  stack record    {stack.record_path}  (`claimdesk down` stops what it lists)")
+    users = "sam, lee or max (passwords printed on the first start)" if demo else "a user"
     if not no_ui:
-        users = "sam, lee or max (passwords printed on the first start)" if demo else "a user"
-        typer.echo(
-            f"Sign in to the app as {users}; add one with `claimdesk users add NAME "
-            "--role specialist`, set a forgotten password with `claimdesk users set-password NAME`."
-        )
+        typer.echo(f"Sign in to the app as {users}.")
+    for line in cli_sign_in_lines(demo):
+        typer.echo(line)
     typer.echo("Ctrl-C stops everything.")
 
     next_tick = time.monotonic() + DEMO_SECONDS_PER_DAY

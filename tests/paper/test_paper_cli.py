@@ -17,6 +17,7 @@ from claimdesk.db import make_engine, session_scope
 from claimdesk.migrate import upgrade_database
 from claimdesk.settings import Settings, get_settings
 from models import Claim, Remittance
+from tests.conftest import sign_in_cli
 from tests.paper.conftest import make_paper_world, make_user, paper_claim
 from tests.paper.test_paper_flow import eob_for
 
@@ -39,6 +40,7 @@ def cli_world(
         claim = paper_claim(session, world, lines=2)
         make_user(session, "cli.spec", "specialist")
         ids = {"claim_id": claim.id, "payer_id": world.payer.id, "npi": world.billing_npi}
+    sign_in_cli(settings, "cli.spec")  # what `claimdesk login cli.spec` leaves behind
     yield {"engine": engine, "tmp": tmp_path, **ids}
     engine.dispose()
     get_settings.cache_clear()
@@ -48,9 +50,7 @@ def test_paper_cli_prints_then_posts_the_eob(cli_world: dict[str, Any]) -> None:
     tmp: Path = cli_world["tmp"]
     claim_id = cli_world["claim_id"]
     one = tmp / "one.pdf"
-    result = runner.invoke(
-        app, ["paper", "cms1500", str(claim_id), "--user", "cli.spec", "--out", str(one)]
-    )
+    result = runner.invoke(app, ["paper", "cms1500", str(claim_id), "--out", str(one)])
     assert result.exit_code == 0, result.output
     assert cli_world["npi"] in PdfReader(one).pages[0].extract_text()
 
@@ -64,14 +64,14 @@ def test_paper_cli_prints_then_posts_the_eob(cli_world: dict[str, Any]) -> None:
     bad = eob_for(cli_world["payer_id"], claim_id)
     bad["claims"][0]["lines"][1]["adjustments"][0]["carc"] = "999"
     (tmp / "bad.json").write_text(json.dumps(bad))
-    result = runner.invoke(app, ["paper", "post-eob", str(tmp / "bad.json"), "--user", "cli.spec"])
+    result = runner.invoke(app, ["paper", "post-eob", str(tmp / "bad.json")])
     assert result.exit_code == 2  # bad input
     assert "claims[0].lines[1].adjustments[0].carc" in result.output
     assert "Traceback" not in result.output
 
     good = tmp / "eob.json"
     good.write_text(json.dumps(eob_for(cli_world["payer_id"], claim_id)))
-    result = runner.invoke(app, ["paper", "post-eob", str(good), "--user", "cli.spec"])
+    result = runner.invoke(app, ["paper", "post-eob", str(good)])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("posted")
     with Session(cli_world["engine"]) as session:
