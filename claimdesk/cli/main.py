@@ -60,7 +60,7 @@ COMMANDS: dict[str, Lazy] = {
     "rules": Lazy(
         "rules_cmd", "app", "CMS edit files the scrubber reads (NCCI PTP, MUE, HCPCS, ICD-10-CM)."
     ),
-    "paper": Lazy("paper_cmd", "app", "Paper claims (CMS-1500) and paper EOBs."),
+    "paper": Lazy("paper_cmd", "app", "Paper claims (CMS-1500, UB-04) and paper EOBs."),
     "statements": Lazy("statements_cmd", "app", "Patient statements."),
     "payments": Lazy("payments_cmd", "app", "Patient payments and payment plans."),
     "remittances": Lazy("remittances_cmd", "app", "Remittances (835s) from files."),
@@ -78,6 +78,9 @@ COMMANDS: dict[str, Lazy] = {
     "practices": Lazy("office_cmd", "practices_app", "Practices and their providers."),
     "patients": Lazy("patients_cmd", "app", "Patients, their coverages and authorizations."),
     "fhir": Lazy("fhir_cmd", "app", "FHIR R4 bundles: patients, coverages and claims."),
+    "visits": Lazy(
+        "visits_cmd", "app", "Scheduled visits, checked for eligibility before they come."
+    ),
 }
 
 

@@ -2,8 +2,10 @@
 
 Active coverage that matches moves the claim on; inactive, terminated, an
 unknown member, another payer primary or a demographic mismatch puts the claim
-on hold with a review task. A payer that cannot be reached leaves the claim
-where it was, to be asked again on the next run.
+on hold with a review task. Checked ahead of a scheduled visit (no claim yet),
+the same answers make a ``visit_eligibility`` task per appointment (``visits.py``).
+A payer that cannot be reached leaves the claim where it was, to be asked again
+on the next run.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from claimdesk.claims.wire_audit import record_transliterated
 from claimdesk.claims.wire_data import eligibility_inquiry, envelope_for
 from claimdesk.claims.wire_text import WireDataError, WireText, section
 from claimdesk.db import session_scope
-from claimdesk.eligibility.benefits import stored_benefits
+from claimdesk.eligibility.benefits import stored_benefits, summarize
+from claimdesk.eligibility.visits import open_visit_tasks
 from claimdesk.gateway.errors import PayerError
 from claimdesk.gateway.factory import client_for
 from claimdesk.gateway.fan_out import fan_out
@@ -55,6 +58,8 @@ class CoverageCheck:
     coverage_id: int
     claim_ids: tuple[int, ...]
     service_date: date
+    # Scheduled visits this check is for, when no draft claim is.
+    appointment_ids: tuple[int, ...] = ()
 
 
 @dataclass
@@ -116,7 +121,7 @@ def select_coverages_to_check(
     horizon = today + timedelta(days=horizon_days)
     seen = {c.coverage_id for c in checks}
     appointments = session.exec(
-        select(col(Coverage.id), col(Appointment.scheduled_at))
+        select(col(Coverage.id), col(Appointment.scheduled_at), col(Appointment.id))
         .join(Patient, col(Patient.id) == col(Appointment.patient_id))
         .join(Coverage, col(Coverage.patient_id) == col(Patient.id))
         .where(
@@ -125,13 +130,17 @@ def select_coverages_to_check(
             col(Appointment.status) == "scheduled",
             or_(col(Coverage.verified_at).is_(None), col(Coverage.verified_at) < stale),
         )
+        .order_by(col(Appointment.scheduled_at))
     ).all()
-    for appointment_coverage, when in appointments:
+    visits: dict[int, list[tuple[date, int]]] = {}
+    for appointment_coverage, when, appointment_id in appointments:
         if appointment_coverage is None or appointment_coverage in seen:
             continue
         if today <= when.date() <= horizon:
-            seen.add(appointment_coverage)
-            checks.append(CoverageCheck(appointment_coverage, (), when.date()))
+            visits.setdefault(appointment_coverage, []).append((when.date(), appointment_id or 0))
+    for coverage_id, rows in visits.items():
+        # One 270 per coverage, for its first visit; a task for each visit if it fails.
+        checks.append(CoverageCheck(coverage_id, (), rows[0][0], tuple(a for _, a in rows)))
     return checks[:limit]
 
 
@@ -361,6 +370,17 @@ def _record(
         if outcome == "active":
             coverage.verified_at = utcnow()
             session.add(coverage)
+        elif check.appointment_ids:
+            task_ids += open_visit_tasks(
+                session,
+                coverage=coverage,
+                appointment_ids=check.appointment_ids,
+                outcome=outcome,
+                rejections=rejections,
+                other_payer=summarize(benefits).other_payer,
+                eligibility_check_id=eligibility.id,
+                payer_id=payer_id,
+            )
         for claim in session.exec(select(Claim).where(col(Claim.id).in_(check.claim_ids))).all():
             if claim.status != "draft":
                 continue

@@ -90,6 +90,24 @@ class EligibilityDecision(_Decision):
         return self
 
 
+class VisitEligibilityDecision(_Decision):
+    """A scheduled visit whose coverage the 271 did not confirm (no claim yet)."""
+
+    kind: ClassVar[str] = "visit_eligibility"
+    subject: ClassVar[str] = "appointment_id"
+
+    action: Literal["corrected_coverage", "self_pay", "patient_contacted", "visit_cancelled"]
+    coverage: CoverageCorrection | None = None
+
+    @model_validator(mode="after")
+    def _needs(self) -> Self:
+        if self.action == "corrected_coverage" and self.coverage is None:
+            raise ValueError("corrected_coverage needs the corrected coverage")
+        if self.action in ("patient_contacted", "visit_cancelled") and not self.reason:
+            raise ValueError(f"{self.action} needs a reason")
+        return self
+
+
 class ScrubDecision(_Decision):
     kind: ClassVar[str] = "scrub"
 

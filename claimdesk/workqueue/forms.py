@@ -42,6 +42,12 @@ ACTION_SENTENCES: dict[str, dict[str, str]] = {
         "self_pay": "Bill the patient as self-pay",
         "hold": "Hold the claim for now (say why)",
     },
+    "visit_eligibility": {
+        "corrected_coverage": "Correct the coverage (payer, member id, dates) and check again",
+        "self_pay": "The patient will pay for the visit themselves",
+        "patient_contacted": "I contacted the patient (say what was agreed)",
+        "visit_cancelled": "Cancel the visit (say why)",
+    },
     "scrub": {
         "corrected_fields": "Correct the claim's fields below and scrub it again",
         "override": "Send it as it is: the finding does not apply (say why)",
@@ -103,6 +109,7 @@ ACTION_SENTENCES: dict[str, dict[str, str]] = {
 # Fields an action uses (a field not named here is for every action, e.g. the reason).
 FIELDS_FOR: dict[str, dict[str, frozenset[str]]] = {
     "eligibility": {"coverage": frozenset({"corrected_coverage"})},
+    "visit_eligibility": {"coverage": frozenset({"corrected_coverage"})},
     "scrub": {"corrections": frozenset({"corrected_fields"})},
     "rejection": {"corrections": frozenset({"resubmit"})},
     "denial": {

@@ -19,6 +19,7 @@ from claimdesk.claims.corrections import check_correction_lines
 from claimdesk.denials import decisions as denial_decisions
 from claimdesk.denials import workflow as denial_workflow
 from claimdesk.eligibility.decisions import apply_eligibility_decision
+from claimdesk.eligibility.visits import apply_visit_eligibility_decision
 from claimdesk.remittance.posting import apply_remittance_decision
 from claimdesk.review.decisions import (
     AppealSendDecision,
@@ -34,6 +35,7 @@ from claimdesk.review.decisions import (
     RemittanceDecision,
     ScrubDecision,
     StatusDecision,
+    VisitEligibilityDecision,
     WriteOffApprovalDecision,
     _Decision,
 )
@@ -64,6 +66,8 @@ class ReviewKind:
 # In the order the queue's kind filter lists them.
 _ROWS = (
     ReviewKind(EligibilityDecision, WORKERS, 24, apply_eligibility_decision),
+    # Before a scheduled visit: short, the patient is coming.
+    ReviewKind(VisitEligibilityDecision, WORKERS, 8, apply_visit_eligibility_decision),
     ReviewKind(
         ScrubDecision,
         WORKERS,

@@ -18,6 +18,7 @@ from claimdesk.codes.meanings import (
     status_meaning,
     stc_meaning,
 )
+from claimdesk.eligibility.visits import visit_reason
 
 ACTIONS = {
     "corrected_claim": "correct and resubmit",
@@ -118,6 +119,8 @@ def why_in_queue(kind: str, context: dict[str, Any]) -> Reason:
             return _denial(context)
         case "eligibility":
             return _eligibility(context)
+        case "visit_eligibility":
+            return Reason(*visit_reason(context))
         case "scrub":
             return _scrub(context)
         case "rejection":

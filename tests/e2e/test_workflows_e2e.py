@@ -149,6 +149,9 @@ def decide(task: ReviewTask, seeded: Seeded, engine: Engine) -> dict[str, Any]:
         return {"action": "override", "reason": "reviewed: payer accepts this"}
     if task.kind == "rejection":
         return {"action": "cancel", "reason": "member unknown to payer; billing office follows up"}
+    if task.kind == "visit_eligibility":
+        # A demo appointment of a patient whose coverage the seeds broke: the front desk's.
+        return {"action": "patient_contacted", "reason": "asked to bring the new card"}
     raise AssertionError(f"unexpected review kind {task.kind}")
 
 
