@@ -74,16 +74,19 @@ class Stack:
     # "payer_sim" in the demo and the tests: claimdesk's clock follows the simulator's.
     clock_source: str = "system"
     worker_limit: int = 8
+    # Where the Prefect API and the simulator listen, and the address their URLs carry:
+    # loopback unless workers on other hosts must reach them (the app stays on loopback).
+    bind_host: str = "127.0.0.1"
     _children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _started_at: str | None = None
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.prefect}/api"
+        return f"http://{self.bind_host}:{self.ports.prefect}/api"
 
     @property
     def payer_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.payer_sim}"
+        return f"http://{self.bind_host}:{self.ports.payer_sim}"
 
     @property
     def ui_url(self) -> str:
@@ -115,7 +118,7 @@ class Stack:
                 "PREFECT_API_AUTH_STRING": auth,
                 "PREFECT_HOME": str(self.prefect_home),
                 "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-                "PREFECT_SERVER_API_HOST": "127.0.0.1",
+                "PREFECT_SERVER_API_HOST": self.bind_host,
                 "PREFECT_SERVER_API_PORT": str(self.ports.prefect),
                 "PREFECT_API_DATABASE_CONNECTION_URL": self._prefect_db_url(),
                 "PREFECT_WORKER_QUERY_SECONDS": str(WORKER_POLL_SECONDS),
@@ -127,7 +130,7 @@ class Stack:
                 # Each flow run's heartbeat (the minimum, 30 s; default 180): a run whose
                 # worker died stops beating and the zombie automation marks it Crashed.
                 "PREFECT_FLOWS_HEARTBEAT_FREQUENCY": "30",
-                "PREFECT_UI_URL": f"http://127.0.0.1:{self.ports.prefect}",
+                "PREFECT_UI_URL": f"http://{self.bind_host}:{self.ports.prefect}",
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -152,7 +155,7 @@ class Stack:
                 # connections in TIME_WAIT) is free; one someone listens on is not.
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 try:
-                    probe.bind(("127.0.0.1", port))
+                    probe.bind(("127.0.0.1" if name == "app" else self.bind_host, port))
                 except OSError:
                     raise ConfigError(
                         f"port {port} for the {name} is in use; stop what runs there "
@@ -185,7 +188,7 @@ class Stack:
                 "-m",
                 "claimdesk.payer_sim",
                 "--host",
-                "127.0.0.1",
+                self.bind_host,
                 "--port",
                 str(self.ports.payer_sim),
                 "--state",
