@@ -6,7 +6,9 @@ user): a role outside the row must get ``PermissionDenied``; a role inside must 
 (another refusal, e.g. ``NotFound``, is fine: the gate was passed). The table is checked
 against the code: a public function under ``claimdesk/`` (outside ``cli/``) that calls
 ``permissions.require`` (directly or through another such function) without a row
-fails the test, so a new service function cannot skip this matrix.
+fails the test, so a new service function cannot skip this matrix. Every command of
+the CLI has its row in tests/reliability/test_cli_access.py (signed-in person, operator
+or open), with the service identity refused there too.
 """
 
 from __future__ import annotations
