@@ -24,11 +24,11 @@ def import_file(
         help="The visits CSV (columns in claimdesk/eligibility/visit_intake.py).",
     ),
     json_output: bool = typer.Option(False, "--json", help="Print the report as JSON."),
-    user: str | None = typer.Option(None, "--user", help="Who imports (for the audit trail)."),
 ) -> None:
-    """Create or update the file's visits: all, or nothing (problems named by row and column)."""
-    import getpass
+    """Create or update the file's visits: all, or nothing (problems named by row and column).
 
+    An operator's command: audited as the OS account (os:NAME)."""
+    from claimdesk.cli._acting import operator
     from claimdesk.cli._context import load_settings
     from claimdesk.cli._utilities import print_json
     from claimdesk.cli.patients_cmd import database_errors, refuse
@@ -39,9 +39,7 @@ def import_file(
     engine = make_engine(load_settings())
     try:
         with database_errors():
-            report = import_visits(
-                engine, data=path.read_bytes(), actor=user or f"cli:{getpass.getuser()}"
-            )
+            report = import_visits(engine, data=path.read_bytes(), actor=operator())
     except ImportRefused as exc:
         refuse(exc, path, json_output)
     finally:
