@@ -3,50 +3,15 @@ change most often paid offered on the next such denial as the decision a person 
 
 from __future__ import annotations
 
-from datetime import date
+from sqlmodel import Session, select
 
-from sqlmodel import Session, col, select
-
-from claimdesk.denials.service import open_denial_review
 from claimdesk.learning.fixes import fix_records, learned_fix
 from claimdesk.workqueue.appliers import apply_recorded_decision
 from claimdesk.workqueue.resolve import check_decision, record_decision
-from models import Claim, ClaimLine, Denial, ReviewTask, User
-from tests.learning.history import Line, Office, office, post
-
-SERVED = date(2026, 10, 1)
-NOTICE = date(2026, 10, 5)
-LATER = date(2026, 10, 20)
-TODAY = date(2026, 10, 6)
-
-
-def _denial_task(session: Session, blu: Office, code: str = "97110") -> ReviewTask:
-    claim = blu.claim([Line(code, denied="4")], served=SERVED, paid_on=NOTICE)
-    denial = session.exec(
-        select(Denial).where(Denial.claim_id == claim.id).order_by(col(Denial.id).desc())
-    ).first()
-    assert denial is not None and denial.id is not None
-    return open_denial_review(session, denial.id, today=TODAY)
-
-
-def _corrected(
-    session: Session, blu: Office, user: User, modifiers: list[str], paid: bool | None
-) -> None:
-    """A denied 97110 corrected with ``modifiers`` (as a person decides it), then paid
-    (True), denied again (False) or not adjudicated again yet (None)."""
-    task = _denial_task(session, blu)
-    assert task.id is not None and task.claim_id is not None
-    decision = {
-        "action": "corrected_claim",
-        "corrections": {"lines": [{"line_number": 1, "modifiers": modifiers}]},
-    }
-    recorded = record_decision(session=session, task_id=task.id, user=user, decision=decision)
-    assert recorded.id is not None
-    apply_recorded_decision(session=session, task_id=task.id, decision_id=recorded.id)
-    if paid is None:
-        return
-    again = Line("97110", modifiers=tuple(modifiers), denied=None if paid else "4")
-    post(session, session.get_one(Claim, task.claim_id), [again], paid_on=LATER)
+from models import ClaimLine, User
+from tests.learning.corrections import corrected as _corrected
+from tests.learning.corrections import denial_task as _denial_task
+from tests.learning.history import office
 
 
 def test_the_change_most_often_paid_is_offered_on_the_next_such_denial(

@@ -1,6 +1,8 @@
-"""The Suggestions page in a real browser (Debian's Chromium through Playwright): a lead
-has the learners look at the office's 835s, sees the suggested rule with its evidence and
-backtest, and approves it with a reason; the approval is recorded and audited."""
+"""What the office's history teaches, in a real browser (Debian's Chromium through
+Playwright): on the Suggestions page a lead has the learners look at the office's 835s,
+sees the suggested rule with its evidence and backtest, and approves it with a reason
+(recorded and audited); on a denial's task page a specialist applies the learned fix
+("added GP: 2 of 2 paid") in one click, and the claim's line gets its GP."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from claimdesk.db import session_scope
-from models import AuditEvent, LearnedRule
+from models import AuditEvent, ClaimLine, LearnedRule, ReviewTask, User
+from tests.learning.corrections import corrected, denial_task
 from tests.learning.history import Line, office
 from tests.ui import test_browser as real_app
 
@@ -76,4 +79,48 @@ def test_a_lead_sees_the_suggestion_with_its_backtest_and_approves_it(
     assert ("learned_rule.listed", "lead1") in actions
     [approved] = [e for e in events if e.action == "learned_rule.approved"]
     assert approved.details["reason"] == "payer policy confirmed"
+    page.context.close()
+
+
+@pytest.fixture(scope="module")
+def worked_denials(app_server: Any) -> int:
+    """SIMFIX denied 97110 CO-4 twice; each time spec1 added GP and the payer paid. A third
+    such denial waits in the queue: its task's id."""
+    served = date.today() - timedelta(days=20)
+    with session_scope(app_server["engine"]) as session:
+        fix = office(session, "SIMFIX")
+        spec = session.exec(select(User).where(User.username == "spec1")).one()
+        for _ in range(2):
+            corrected(session, fix, spec, ["GP"], True, served=served, later=served + timedelta(7))
+        task = denial_task(session, fix, served=served, notice=served, today=date.today())
+        assert task.id is not None
+        return task.id
+
+
+def test_a_specialist_applies_the_learned_fix_on_the_denial_in_one_click(
+    app_server: Any, browser: Any, worked_denials: int
+) -> None:
+    task_id = worked_denials
+    page = real_app._sign_in(browser, app_server["url"], "spec1")
+    page.goto(f"{app_server['url']}/task?task={task_id}")
+    page.get_by_role("heading", name=f"Task {task_id} · denial").wait_for()
+    page.get_by_role("tab", name="Decision").click()
+    page.get_by_text("Learned fix for line 1:").wait_for()
+    page.get_by_text("added GP: 2 of 2 paid").wait_for()
+    page.get_by_role("button", name="Submit decision").wait_for()  # the form, below the fix
+    real_app._shot(page, "task-learned-fix")
+    page.get_by_role("button", name="Apply the learned fix").click()
+    page.get_by_text("decision recorded and applied").wait_for()
+
+    with Session(app_server["engine"]) as session:
+        task = session.get(ReviewTask, task_id)
+        assert task is not None and task.status == "resolved"
+        line = session.exec(select(ClaimLine).where(ClaimLine.claim_id == task.claim_id)).one()
+        assert line.modifiers == ["GP"]
+        offered = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "learned_fix.offered")
+        ).all()
+    assert [(e.actor, e.entity_id, e.details["fix"]) for e in offered][:1] == [
+        ("spec1", str(task_id), "added GP: 2 of 2 paid")
+    ]
     page.context.close()

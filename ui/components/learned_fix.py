@@ -15,6 +15,10 @@ from claimdesk.workqueue.task_view import TaskView
 from ui.deps import get_resumer
 
 
+def _words(value: object) -> str:
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def offer(engine: Engine, user: SignedInUser, view: TaskView) -> None:
     """Draw the learned fix for ``view``'s denial, if there is one (nothing otherwise)."""
     task = view.task
@@ -32,7 +36,11 @@ def offer(engine: Engine, user: SignedInUser, view: TaskView) -> None:
         st.markdown(f"**Learned fix for line {found.line_number}:** {found.words}")
         st.caption(
             f"Sends the claim corrected: line {found.line_number} "
-            + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in line.items() if k != "line_number")
+            + ", ".join(
+                f"{name.replace('_', ' ')} {_words(value)}"
+                for name, value in line.items()
+                if name != "line_number"
+            )
         )
         if not st.button("Apply the learned fix", key=f"learned_fix.{task.id}", type="primary"):
             return
