@@ -87,6 +87,7 @@ class ChargeForm:
     coverages: list[CoverageChoice]
     rendering: list[ProviderChoice]
     places_of_service: list[tuple[str, str]]  # (code, "11 Office")
+    billing: list[ProviderChoice]  # pick one when the practice has several
 
 
 @dataclass
@@ -107,6 +108,7 @@ class ChargeEntry:
     lines: list[LineEntry]
     place_of_service: str = "11"
     rendering_provider_id: int | None = None
+    billing_provider_id: int | None = None  # None: the practice's one billing provider
     patient_control_number: str | None = None  # None: the next CE number
 
 
@@ -173,7 +175,10 @@ def read_charge_form(engine: Engine, *, username: str, patient_id: int) -> Charg
         ]
         providers = session.exec(
             select(Provider)
-            .where(Provider.practice_id == patient.practice_id, Provider.role == "rendering")
+            .where(
+                Provider.practice_id == patient.practice_id,
+                col(Provider.role).in_(("rendering", "billing")),
+            )
             .order_by(col(Provider.last_name), col(Provider.id))
         ).all()
         append_audit_event(
@@ -187,17 +192,18 @@ def read_charge_form(engine: Engine, *, username: str, patient_id: int) -> Charg
         return ChargeForm(
             _choice(patient),
             coverages,
-            [ProviderChoice(p.id or 0, _provider_label(p)) for p in providers],
+            [_provider(p) for p in providers if p.role == "rendering"],
             [(code, label) for code, label in places_of_service()],
+            [_provider(p) for p in providers if p.role == "billing"],
         )
 
 
 _ORDER = {1: "primary", 2: "secondary", 3: "tertiary"}
 
 
-def _provider_label(p: Provider) -> str:
+def _provider(p: Provider) -> ProviderChoice:
     name = p.organization_name or f"{p.last_name or ''}, {p.first_name or ''}".strip(", ")
-    return f"{name} (NPI {p.npi})"
+    return ProviderChoice(p.id or 0, f"{name} (NPI {p.npi})")
 
 
 def places_of_service() -> list[tuple[str, str]]:
@@ -333,6 +339,16 @@ def _draft(
         rendering = session.get(Provider, entry.rendering_provider_id)
         if rendering is None or patient is None or rendering.practice_id != patient.practice_id:
             bad("claim", "rendering_provider", "not a provider of the patient's practice")
+    billing = None
+    if entry.billing_provider_id is not None:
+        billing = session.get(Provider, entry.billing_provider_id)
+        if (
+            billing is None
+            or billing.role != "billing"
+            or patient is None
+            or billing.practice_id != patient.practice_id
+        ):
+            bad("claim", "billing_provider", "not a billing provider of the patient's practice")
     if entry.place_of_service not in {code for code, _ in places_of_service()}:
         bad("claim", "place_of_service", "not a place of service code in use")
     pcn = (entry.patient_control_number or "").strip()
@@ -356,7 +372,7 @@ def _draft(
         where="claim",
         kind="P",
         practice_npi=practice.npi,
-        billing_npi=None,  # the practice's billing provider
+        billing_npi=billing.npi if billing else None,  # None: the practice's only one
         rendering_npi=rendering.npi if rendering else None,
         patient_account=patient.account_number,
         payer_id=payer.payer_id,

@@ -234,9 +234,12 @@ def test_a_charge_saved_from_the_fee_schedule_is_a_draft_claim_like_an_import(
 
 def test_wrong_values_are_named_at_their_fields_and_nothing_is_stored(engine: Engine) -> None:
     other = _coverage(engine, _patient(engine, "Wiśniewski"))
+    form = ce.read_charge_form(engine, username="sam", patient_id=_patient(engine, "Nuñez").id or 0)
+    assert len(form.billing) == 1  # the example office bills under one provider
     entry = _entry(
         engine,
         coverage_id=other.id,  # another patient's coverage
+        billing_provider_id=form.rendering[0].provider_id,  # renders, does not bill
         diagnoses=["E11", "E11.9", "E11.9"],  # a category; twice the same
         place_of_service="99x",
         lines=[
@@ -251,6 +254,7 @@ def test_wrong_values_are_named_at_their_fields_and_nothing_is_stored(engine: En
     named = [(p.where, p.field) for p in refused.value.problems]
     assert named == [
         ("claim", "coverage"),
+        ("claim", "billing_provider"),
         ("claim", "place_of_service"),
         ("diagnosis 1", "code"),
         ("diagnosis 3", "code"),

@@ -1,5 +1,6 @@
 """Charge entry and search pages through Streamlit's AppTest: a refusal is shown at the fields
-it names and stores nothing; a missing fee is said and named; the search asks a specialist
+it names and stores nothing; a missing fee is said and named; a practice with several
+billing providers asks which one bills; the search asks a specialist
 (not a lead) for a reason, and a ``?claim=`` link fills the claim-number search."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def _claims(app_data: dict[str, Any]) -> int:
         engine.dispose()
 
 
-def test_a_refused_charge_is_shown_at_its_fields_and_nothing_is_stored(
+def test_a_refused_charge_is_shown_at_its_fields_and_nothing_is_stored_then_saved(
     app_env: Any, app_data: dict[str, Any]
 ) -> None:
     before = _claims(app_data)
@@ -47,7 +48,16 @@ def test_a_refused_charge_is_shown_at_its_fields_and_nothing_is_stored(
     shown = errors(at)
     assert "charge: the fee schedule has no amount for the code: give one" in shown
     assert "Not saved: 1 problem(s), shown above." in shown
-    assert _claims(app_data) == before
+
+    # The seeded practice bills under several providers: the form asks which one.
+    at.selectbox(key="ce.bill").select_index(1).run()
+    at.text_input(key="ce.px.charge").input("80.00").run()
+    at.button(key="ce.line.remove.1").click().run()
+    at.button(key="ce.px.add").click().run()
+    at.button(key="ce.save").click().run()
+    assert not errors(at), errors(at)
+    assert at.success[0].value.startswith("Saved draft claim CE")
+    assert _claims(app_data) == before + 1
 
 
 def test_search_asks_a_specialist_for_a_reason_and_a_lead_searches_without(

@@ -117,6 +117,10 @@ with more[1]:
 with more[2]:
     pcn = st.text_input("Claim number (empty: the next CE number)", key="ce.pcn")
     problem("claim", "patient_control_number")
+if len(form.billing) > 1:  # otherwise the practice's one billing provider bills
+    billers = {p.provider_id: p.label for p in form.billing}
+    st.selectbox("Billing provider", list(billers), format_func=billers.__getitem__, key="ce.bill")
+    problem("claim", "billing_provider")
 on = service_date if isinstance(service_date, date) else date.today()
 
 
@@ -176,7 +180,7 @@ for n, line in enumerate(state["ce.lines"], start=1):
         state["ce.lines"].pop(n - 1)
         st.rerun()
     for name in ("procedure_code", "modifiers", "units", "diagnosis_pointers", "charge"):
-        problem(f"line {n}", name)
+        problem(f"line {n}", name)  # the fields _LINE_FIELDS names
 px_text = st.text_input("Find a procedure (HCPCS words or code; CPT by code)", key="ce.px.query")
 px_found = _look_up("procedure", px_text)
 if px_text.strip() and not px_found:
@@ -230,6 +234,21 @@ if px_found:
 
 
 # --- saving ---------------------------------------------------------------------------
+_CLAIM_FIELDS = {
+    "patient", "coverage", "service_date", "rendering_provider", "place_of_service",
+    "patient_control_number", "diagnoses", "lines", "billing_provider",
+}  # fmt: skip
+_LINE_FIELDS = {"procedure_code", "modifiers", "units", "diagnosis_pointers", "charge"}
+
+
+def _shown_at_a_field(where: str, name: str) -> bool:
+    if where == "claim":
+        return name in _CLAIM_FIELDS
+    if where.startswith("diagnosis "):
+        return name == "code"
+    return where.startswith("line ") and name in _LINE_FIELDS
+
+
 def _save() -> None:
     lines: list[dict[str, Any]] = state["ce.lines"]
     entry = ce.ChargeEntry(
@@ -249,6 +268,7 @@ def _save() -> None:
         ],
         place_of_service=state.get("ce.pos") or "11",
         rendering_provider_id=state.get("ce.rend"),
+        billing_provider_id=state.get("ce.bill") if len(form.billing) > 1 else None,
         patient_control_number=state.get("ce.pcn") or None,
     )
     state.pop("ce.saved", None)
@@ -256,7 +276,13 @@ def _save() -> None:
         saved = ce.save_charge(engine, username=user.username, entry=entry)
     except ImportRefused as exc:
         state["ce.problems"] = {(p.where, p.field): p.reason for p in exc.problems}
-        state["ce.notice"] = ("error", f"Not saved: {len(exc.problems)} problem(s), shown above.")
+        # A problem no field of this page shows (the practice's billing provider) is said here.
+        elsewhere = [str(p) for p in exc.problems if not _shown_at_a_field(p.where, p.field)]
+        state["ce.notice"] = (
+            "error",
+            f"Not saved: {len(exc.problems)} problem(s), shown above."
+            + "".join(f"  \n{line}" for line in elsewhere),
+        )
     except ClaimdeskError as exc:
         state["ce.notice"] = ("error", str(exc))
     else:
