@@ -159,13 +159,19 @@ def _paid_after(session: Session, denied: _DeniedLine) -> bool | None:
     return None if later is None else later.paid > 0
 
 
-def fix_records(session: Session) -> dict[FixPattern, list[FixRecord]]:
-    """Every pattern's corrections and how they fared, the most often paid first."""
-    rows = session.exec(
+def fix_records(
+    session: Session, *, payer_id: int | None = None, carc: tuple[str, str] | None = None
+) -> dict[FixPattern, list[FixRecord]]:
+    """Every pattern's corrections and how they fared, the most often paid first (only
+    payer row ``payer_id``'s, only denials with ``carc`` (group, reason), when given)."""
+    query = (
         select(ReviewTask, ReviewDecision)
         .join(ReviewDecision, col(ReviewDecision.id) == col(ReviewTask.decision_id))
         .where(ReviewTask.kind == "denial")
-    ).all()
+    )
+    if payer_id is not None:
+        query = query.where(ReviewTask.payer_id == payer_id)
+    rows = session.exec(query).all()
     tally: dict[tuple[FixPattern, Change], list[int]] = defaultdict(lambda: [0, 0])
     for task, decided in rows:
         decision = decided.decision
@@ -173,7 +179,7 @@ def fix_records(session: Session) -> dict[FixPattern, list[FixRecord]]:
         if decision.get("action") != "corrected_claim" or not isinstance(denial_id, int):
             continue
         denial = session.get(Denial, denial_id)
-        if denial is None:
+        if denial is None or (carc and (denial.group_code, denial.reason_code) != carc):
             continue
         by_number = {
             c.get("line_number"): c for c in (decision.get("corrections") or {}).get("lines", [])
@@ -231,7 +237,9 @@ def learned_fix(
     denial = session.get(Denial, denial_id)
     if denial is None:
         return None
-    records = fix_records(session)
+    records = fix_records(
+        session, payer_id=task.payer_id, carc=(denial.group_code, denial.reason_code)
+    )
     for denied in _denied_lines(session, denial):
         record = best_fix(records.get(denied.pattern, []), min_paid=min_paid)
         if record is None:
