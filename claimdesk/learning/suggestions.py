@@ -175,6 +175,34 @@ def find_suggestions(
         return ids
 
 
+def backtest_again(
+    engine: Engine, settings: Settings, *, username: str, rule_id: int, today: date
+) -> RuleBacktest:
+    """Replay rule ``rule_id`` over the window before ``today`` as it stands now (an
+    approved rule's figures since it was suggested); audited, nothing stored."""
+    with session_scope(engine) as session:
+        require(load_active_user(session, username), VIEW, session=session)
+        spec = approval.rule_spec(session, rule_id)
+        history = line_outcomes(session, today=today, days=settings.learning_window_days)
+        result = backtest(spec, history)
+        append_audit_event(
+            session,
+            actor=username,
+            action="learned_rule.backtested",
+            entity_type="learned_rule",
+            entity_id=rule_id,
+            details={"today": today.isoformat(), "words": result.words},
+        )
+        return RuleBacktest(
+            claims_replayed=result.claims_replayed,
+            claims_held=result.claims_held,
+            denials_caught=result.denials_caught,
+            dollars_caught=result.dollars_caught,
+            false_holds=result.false_holds,
+            denials_missed=result.denials_missed,
+        )
+
+
 def decide_rule(
     engine: Engine,
     *,

@@ -382,6 +382,12 @@ POLICY: dict[str, tuple[frozenset[str], Callable[[Ctx, str], Any]]] = {
         READERS,
         lambda c, who: fixes.read_learned_fix(c.engine, username=who, task_id=c.task()),
     ),
+    "learning.suggestions.backtest_again": (
+        frozenset({"lead", "manager"}),
+        lambda c, who: suggestions.backtest_again(
+            c.engine, c.settings, username=who, rule_id=0, today=date(2026, 12, 1)
+        ),
+    ),
     "learning.suggestions.decide_rule": (
         frozenset({"lead"}),
         lambda c, who: suggestions.decide_rule(

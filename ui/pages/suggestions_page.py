@@ -59,8 +59,20 @@ def _show(rule: suggestions.RuleView) -> None:
         cols[2].metric("Dollars denied", f"${rule.dollars:,.2f}")
     cols[3].metric("CARC", rule.carc or "-")
     test = rule.backtest
+    again = st.session_state.get(f"suggestions.again.{rule.id}")
+    if isinstance(again, suggestions.RuleBacktest):
+        test = again
+    if st.button("Backtest again over today's window", key=f"suggestions.backtest.{rule.id}"):
+        try:
+            test = suggestions.backtest_again(
+                engine, settings, username=user.username, rule_id=rule.id, today=today(settings)
+            )
+        except ClaimdeskError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state[f"suggestions.again.{rule.id}"] = test
     if test is not None:
-        st.markdown("**Backtest**")
+        st.markdown("**Backtest**" + (" (again, today)" if test is not rule.backtest else ""))
         cols = st.columns(4)
         cols[0].metric("Denials caught", test.denials_caught)
         cols[1].metric("Dollars caught", f"${test.dollars_caught:,.2f}")
