@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 
 from claimdesk import stack_procs
 from claimdesk.errors import ConfigError
-from claimdesk.private_files import read_or_create_key
+from claimdesk.private_files import private_dir, private_file, read_or_create_key
 from claimdesk.settings import Settings
 from claimdesk.stack_guard import PARENT_ENV
 
@@ -44,6 +44,9 @@ WORK_POOL = "claimdesk"
 # The worker polls for scheduled runs this often (seconds): resumed runs restart promptly.
 WORKER_POLL_SECONDS = 2
 STACK_FILE = "stack.json"
+# Whatever a child creates (Prefect's database, the simulator's state, its own files) is
+# the operator's alone, as claimdesk's own files are (claimdesk.private_files).
+CHILD_UMASK = 0o077
 PREFECT_AUTH_FILE = "prefect-api.auth"
 PREFECT_AUTH_USER = "claimdesk"
 
@@ -168,7 +171,7 @@ class Stack:
 
     def spawn_prefect(self) -> None:
         """Start the server without waiting (it takes ~30 s on a fresh database)."""
-        self.prefect_home.mkdir(parents=True, exist_ok=True)
+        private_dir(self.prefect_home)
         self._spawn("prefect-server", [_prefect_bin(), "server", "start"])
 
     def wait_prefect(self) -> None:
@@ -291,9 +294,9 @@ class Stack:
         return process is not None and process.poll() is None
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        log_dir = self.log_dir or self.settings.data_dir / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115 (lives as long as the child)
+        log_dir = private_dir(self.log_dir or self.settings.data_dir / "logs")
+        # 0600 before it is opened (a child's output may name a patient in a traceback).
+        log = open(private_file(log_dir / f"{name}.log"), "ab")  # noqa: SIM115 (as long as the child)
         self._children[name] = subprocess.Popen(
             [sys.executable, "-m", "claimdesk.stack_guard", *argv],
             env={**self.env(), PARENT_ENV: str(os.getpid())},
@@ -302,6 +305,7 @@ class Stack:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            umask=CHILD_UMASK,
         )
         self._record()
 
@@ -460,7 +464,14 @@ def _prefect_bin() -> str:
 
 def _run(argv: list[str], env: dict[str, str]) -> None:
     result = subprocess.run(
-        argv, env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False
+        argv,
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        umask=CHILD_UMASK,
     )
     if result.returncode != 0:
         tail = (result.stdout + result.stderr).strip().splitlines()[-15:]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -152,12 +153,23 @@ def test_a_command_beside_the_stack_is_let_in_and_one_from_elsewhere_is_not(
     assert beside.returncode == 0, beside.stdout + beside.stderr
     assert "work pool claimdesk" in json.loads(beside.stdout)["created"]
 
-    elsewhere = tmp_path / "elsewhere"
-    engine = make_engine(Settings(_env_file=None, data_dir=elsewhere))
-    upgrade_database(engine)
-    engine.dispose()
+    elsewhere = tmp_path / "elsewhere"  # the same database, but not the stack's folder
+    elsewhere.mkdir(mode=0o700)
+    shutil.copy(data_dir / "claimdesk.db", elsewhere / "claimdesk.db")
     refused = _claimdesk(elsewhere, "prefect", "bootstrap", "--api", stack.api_url)
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert "could not be set up" in refused.stderr and "401" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert stack.prefect_auth.split(":", 1)[1] not in refused.stdout + refused.stderr
+
+
+def test_what_the_stack_and_its_children_write_is_the_owners_alone(stack: Stack) -> None:
+    data_dir = stack.settings.data_dir
+    logs = data_dir / "logs"
+    assert stat.S_IMODE(logs.stat().st_mode) == 0o700
+    assert stat.S_IMODE((logs / "prefect-server.log").stat().st_mode) == 0o600
+    assert stat.S_IMODE(stack.prefect_home.stat().st_mode) == 0o700
+    written = [p for p in stack.prefect_home.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("prefect.db") for p in written), written  # the server's own
+    loose = {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in written}
+    assert all(int(m, 8) & 0o077 == 0 for m in loose.values()), loose
