@@ -197,6 +197,7 @@ def test_up_again_right_after_ctrl_c_comes_up_and_sigkill_of_it_leaves_nothing(
     assert record["payer_sim_url"] == f"http://127.0.0.1:{ports[1]}/core"
     assert set(record["children"]) == {"prefect-server", "payer-sim", "worker"}
     assert f"stack record    {data_dir / STACK_FILE}" in second.output()
+    assert "Sign in to the command line with `claimdesk login" in second.output()
     try:
         _resolve_beside_the_stack(data_dir, ports[0])
     except BaseException:
