@@ -13,18 +13,23 @@ from typing import Any
 
 import streamlit as st
 
+from claimdesk.clock import today as clock_today
 from claimdesk.errors import ClaimdeskError
 from claimdesk.intake import charge_entry as ce
 from claimdesk.intake import code_lookup
 from claimdesk.intake.code_lookup import CodeChoice
 from claimdesk.intake.problems import ImportRefused
 from ui.components import auth
-from ui.deps import get_engine
+from ui.deps import get_engine, get_settings
 from ui.navigation import COVERAGE, SEARCH, UI_DIR
 
 user = auth.page_user(ce.ACTION)
 engine = get_engine()
 code_lookup.warm_up()  # the code set reads while the patient is being found
+try:
+    today = clock_today(get_settings())  # the demo's simulated day, else the calendar's
+except ClaimdeskError:
+    today = date.today()
 state = st.session_state
 state.setdefault("ce.diagnoses", [])  # [(code, label)]
 state.setdefault("ce.lines", [])  # [dict of a LineEntry and its label]
@@ -94,7 +99,7 @@ with visit[0]:
     )
     problem("claim", "coverage")
 with visit[1]:
-    service_date = st.date_input("Date of service", value=date.today(), key="ce.dos")
+    service_date = st.date_input("Date of service", value=today, max_value=today, key="ce.dos")
     problem("claim", "service_date")
 more = st.columns(3)
 providers: dict[int | None, str] = {None: "— (the billing provider)"}
@@ -121,7 +126,7 @@ if len(form.billing) > 1:  # otherwise the practice's one billing provider bills
     billers = {p.provider_id: p.label for p in form.billing}
     st.selectbox("Billing provider", list(billers), format_func=billers.__getitem__, key="ce.bill")
     problem("claim", "billing_provider")
-on = service_date if isinstance(service_date, date) else date.today()
+on = service_date if isinstance(service_date, date) else today
 
 
 def _look_up(kind: str, text: str) -> list[CodeChoice]:
@@ -273,7 +278,7 @@ def _save() -> None:
     )
     state.pop("ce.saved", None)
     try:
-        saved = ce.save_charge(engine, username=user.username, entry=entry)
+        saved = ce.save_charge(engine, username=user.username, entry=entry, today=today)
     except ImportRefused as exc:
         state["ce.problems"] = {(p.where, p.field): p.reason for p in exc.problems}
         # A problem no field of this page shows (the practice's billing provider) is said here.
