@@ -12,7 +12,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from claimdesk.x12._errors import EnvelopeMismatch, X12Error, X12SyntaxError
 from claimdesk.x12._tokenize import (
@@ -235,20 +235,34 @@ Event = tuple[str, Any]
 
 
 def _walk(source: Source, chunk_size: int, *, stream: bool = False) -> Iterator[Event]:
-    """Yield ('interchange'|'ta1'|'group'|'set'|'group_end'|'interchange_end', value).
+    """Yield ('interchange'|'ta1'|'group'|'set'|'group_end'|'interchange_end', value)."""
+    return _gc_paused(_walk_segments(source, chunk_size, stream))
 
-    The cyclic garbage collector is paused while this generator runs and restored
-    before each yield: segments and models hold no reference cycles, and
-    collections triggered by their tens of thousands of allocations cost about as
-    much as the parse itself (measured with bench/x12.py).
+
+T = TypeVar("T")
+
+
+def _gc_paused(items: Iterator[T], *, promote: bool = False) -> Iterator[T]:
+    """``items``, with the cyclic garbage collector paused while they are made.
+
+    The collector is restored before each yield, for the caller's own work:
+    segments and models hold no reference cycles, and collections triggered by
+    their tens of thousands of allocations cost about as much as the parse itself
+    (measured with bench/x12.py). With ``promote``, what was allocated meanwhile
+    is moved to the oldest generation first (``gc.freeze`` then ``gc.unfreeze``,
+    no scan): else the first allocation after the pause walks every model just
+    read (a tenth of a whole 10,000-claim read) to find no garbage in them.
     """
     collecting = gc.isenabled()
     gc.disable()
     try:
-        for event in _walk_segments(source, chunk_size, stream):
+        for item in items:
             if collecting:
+                if promote and not gc.get_freeze_count():  # never thaw a caller's freeze
+                    gc.freeze()
+                    gc.unfreeze()
                 gc.enable()
-            yield event
+            yield item
             collecting = gc.isenabled()
             gc.disable()
     finally:
@@ -274,7 +288,7 @@ def _walk_segments(source: Source, chunk_size: int, stream: bool) -> Iterator[Ev
         if set_segments is not None:
             set_segments.append(segment)
             if segment_id != "SE":
-                if segment_id in ("ST", "GE", "IEA", "ISA", "GS"):
+                if segment_id in _ENVELOPE_IDS:
                     raise _unexpected(segment, "segment inside a transaction set before its SE")
                 continue
             _check_se(segment, set_segments[0], len(set_segments))
@@ -398,12 +412,18 @@ def stream_transactions(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iter
 
 def iter_interchanges(source: Source, *, chunk_size: int = CHUNK_SIZE) -> Iterator[Interchange]:
     """Yield each interchange, whole (its sets in memory), as its IEA is read."""
+    # Paused once per interchange, not per set: a set's models are gathered here, and
+    # a collection between sets would walk every model read so far.
+    return _gc_paused(_interchanges(_walk_segments(source, chunk_size, False)), promote=True)
+
+
+def _interchanges(events: Iterator[Event]) -> Iterator[Interchange]:
     interchange: Interchange | None = None
     acks: list[InterchangeAck] = []
     groups: list[FunctionalGroup] = []
     group: FunctionalGroup | None = None
     sets: list[Any] = []
-    for kind, value in _walk(source, chunk_size):
+    for kind, value in events:
         if kind == "interchange":
             interchange, acks, groups = value, [], []
         elif kind == "ta1":

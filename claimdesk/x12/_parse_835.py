@@ -244,7 +244,16 @@ def stream_835(
     for segment in segments:
         elements = segment[1]
         segment_id = elements[0]
-        if segment_id == "CAS":
+        # Ordered by how often each segment comes (four DTMs a claim in the bench).
+        if segment_id == "DTM":
+            target = service or claim
+            if target is not None:
+                target.dates[get(elements, 1)] = to_date(segment, 2)
+            elif get(elements, 1) == "405":
+                if started:
+                    raise _after_claims(segment)
+                production_date = to_date(segment, 2)
+        elif segment_id == "CAS":
             if service is not None:
                 service.adjustments.extend(_read_cas(segment))
             elif claim is not None:
@@ -257,14 +266,6 @@ def stream_835(
             if service is not None:
                 claim.services.append(service.build(component))
             service = _Service(segment)
-        elif segment_id == "DTM":
-            target = service or claim
-            if target is not None:
-                target.dates[get(elements, 1)] = to_date(segment, 2)
-            elif get(elements, 1) == "405":
-                if started:
-                    raise _after_claims(segment)
-                production_date = to_date(segment, 2)
         elif segment_id == "REF":
             if service is not None and get(elements, 1) == "6R":
                 service.line_control_number = get(elements, 2)
