@@ -57,7 +57,7 @@ def read_task_log(settings: Settings) -> list[str]:
     """
     path = settings.data_dir / TASK_LOG
     try:
-        lines = path.read_text(encoding="ascii", errors="replace").splitlines()
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         return []
     key = files_key(settings)

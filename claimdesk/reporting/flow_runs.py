@@ -55,6 +55,15 @@ def _client(
     )
 
 
+def _why(prefect_api_url: str, exc: Exception) -> str:
+    if isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code == 401:
+        return (
+            f"the Prefect API at {prefect_api_url} refused the request (401): its auth "
+            "string is missing or wrong (PREFECT_API_AUTH_STRING)"
+        )
+    return f"the Prefect API at {prefect_api_url} did not answer ({type(exc).__name__})"
+
+
 def _post(client: httpx.Client, path: str, body: dict[str, object]) -> list[dict[str, object]]:
     response = client.post(path, json=body)
     response.raise_for_status()
@@ -98,8 +107,7 @@ def read_flow_runs(
             }
     except (httpx.HTTPError, ValueError) as exc:
         raise PrefectUnavailable(
-            f"the Prefect API at {prefect_api_url} did not answer ({type(exc).__name__}); "
-            "flow runs are not shown. Is `claimdesk up` running?"
+            f"{_why(prefect_api_url, exc)}; flow runs are not shown. Is `claimdesk up` running?"
         ) from exc
     summaries = []
     for run in runs:
@@ -135,9 +143,7 @@ def read_flow_run_state(
             response.raise_for_status()
             state = response.json().get("state") or {}
     except (httpx.HTTPError, ValueError) as exc:
-        raise PrefectUnavailable(
-            f"the Prefect API at {prefect_api_url} did not answer ({type(exc).__name__})"
-        ) from exc
+        raise PrefectUnavailable(_why(prefect_api_url, exc)) from exc
     return str(state.get("name") or state.get("type") or "unknown")
 
 
