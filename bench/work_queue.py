@@ -11,6 +11,11 @@ run), then:
   resolve it (``resolve_review``, with a resumer standing in for Prefect), each
   timed as the whole service call: user, permission, SQL, audit event, commit.
   Baseline: the same calls by one caller alone (what contention adds).
+- what bounds it (info): statements and Python CPU per call (1 caller), and for
+  the 20 callers this process's CPU per cycle and how busy all cores were. The
+  callers are threads of one process, as the app's sessions are: one caller's
+  Python runs at a time, so the 20-caller latency is about 20 x the Python CPU of
+  a cycle, plus whatever else the machine runs.
 
 Checked: no task handed out twice; the database's resolved tasks are the ones the
 callers resolved, one decision each, each resumed once; one ``task.claimed``,
@@ -35,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -248,13 +253,23 @@ class Tally:
     resolved: dict[int, int] = field(default_factory=dict)  # task id -> decision id
     errors: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    wall: float = 0.0
+    process_cpu: float = 0.0  # the whole process (every caller thread), seconds
+    machine_busy: float = float("nan")  # share of all cores busy during the run (any process)
+
+    cpu: dict[str, list[float]] = field(
+        default_factory=lambda: {"next_task": [], "open_task": [], "resolve": []}
+    )
 
     def timed(self, name: str, call: Callable[..., Any], **kwargs: Any) -> Any:
-        started = time.perf_counter()
+        _CURRENT.call = name
+        started, cpu = time.perf_counter(), time.thread_time()
         result = call(**kwargs)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.thread_time() - cpu
+        _CURRENT.call = None
         with self.lock:
             self.latencies[name].append(elapsed)
+            self.cpu[name].append(cpu)
         return result
 
 
@@ -296,11 +311,49 @@ def work_queue(engine: Engine, usernames: list[str], rounds: int) -> tuple[Tally
         threading.Thread(target=_work, args=(engine, u, rounds, tally, resumer, start))
         for u in usernames
     ]
+    began, cpu, machine = time.perf_counter(), time.process_time(), _machine_busy()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    tally.wall = time.perf_counter() - began
+    tally.process_cpu = time.process_time() - cpu
+    tally.machine_busy = _machine_busy(since=machine)
     return tally, resumer
+
+
+def _machine_busy(since: tuple[int, int] | None = None) -> Any:
+    """(total, idle) jiffies from /proc/stat; with ``since``, the busy share between (0..1)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except OSError:
+        return (0, 0) if since is None else float("nan")
+    now = (sum(fields), fields[3] + fields[4])
+    if since is None:
+        return now
+    total, idle = now[0] - since[0], now[1] - since[1]
+    return 1 - idle / total if total else float("nan")
+
+
+_CURRENT = threading.local()  # the call a thread is timing (for StatementCounter)
+
+
+class StatementCounter:
+    """Statements each timed call sends (SQLAlchemy's cursor events; COMMIT and ping not)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.counts: Counter[str] = Counter()
+        self.engine = engine
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: Any) -> None:
+        name = getattr(_CURRENT, "call", None)
+        if name:
+            self.counts[name] += 1
+
+    def stop(self) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._seen)
 
 
 def check(bench: Bench, engine: Engine, settings: Settings, tallies: list[Tally],
@@ -406,7 +459,9 @@ def main() -> int:
         bench.info(f"loaded {tasks:,} open tasks in {time.perf_counter() - began:.1f} s")
         for label, ms in _time_queries(engine, ids["user_id"], tasks, REPEATS).items():
             bench.info(f"queue page {label:<11} p95 {ms:7.2f} ms (server-side, {REPEATS} runs)")
+        counter = StatementCounter(engine)
         alone, alone_resumer = work_queue(engine, _users(engine, 1, "solo"), rounds * 2)
+        counter.stop()
         crowd, crowd_resumer = work_queue(engine, _users(engine, CALLERS, "crowd"), rounds)
         check(bench, engine, settings, [alone, crowd], [alone_resumer, crowd_resumer])
     finally:
@@ -415,6 +470,20 @@ def main() -> int:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
         folder.cleanup()
+    cycles = max(1, len(crowd.latencies["resolve"]))
+    bench.info(
+        f"{CALLERS} callers: {cycles} next/open/resolve cycles in {crowd.wall:.1f} s; this "
+        f"process's CPU {crowd.process_cpu / cycles * 1000:.1f} ms a cycle "
+        f"({crowd.process_cpu / crowd.wall:.2f} cores: the GIL runs one caller's Python at "
+        f"a time); all cores {crowd.machine_busy:.0%} busy (PostgreSQL and anything else)"
+    )
+    for call in ("next_task", "open_task", "resolve"):
+        solo_cpu = percentiles(alone.cpu[call])[0]
+        statements = counter.counts[call] / max(1, len(alone.latencies[call]))
+        bench.info(
+            f"{call:<9} 1 caller: {statements:.1f} statements a call, Python CPU p50 "
+            f"{solo_cpu:.2f} ms"
+        )
     for call in ("open_task", "resolve", "next_task"):
         p50, p95 = percentiles(crowd.latencies[call])
         _solo50, solo95 = percentiles(alone.latencies[call])

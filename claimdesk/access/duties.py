@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from claimdesk.access.permissions import deny
+from claimdesk.access.permissions import Actor, deny
 from models import Refund, ReviewDecision, ReviewTask, User
 
 
@@ -34,7 +34,7 @@ def requesters(session: Session, task: ReviewTask) -> set[str]:
     return names
 
 
-def require_separation(session: Session, task: ReviewTask, user: User) -> None:
+def require_separation(session: Session, task: ReviewTask, user: User | Actor) -> None:
     """Refuse (audited) when ``user`` asked for what ``task`` approves."""
     if user.username in requesters(session, task):
         deny(

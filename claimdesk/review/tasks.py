@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import literal_column, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,15 +31,26 @@ from models.types import utcnow
 __all__ = ["OPEN_STATUSES"]
 
 
-def status_guard(to: str, from_: Iterable[str] | None = None) -> ColumnElement[bool]:
+def status_guard(
+    to: str, from_: Iterable[str] | None = None, *, inline: bool = False
+) -> ColumnElement[bool]:
     """``status IN (…)`` for a compare-and-set move to ``to``, checked against the table.
 
     ``from_`` narrows the sources (claim only an open task); each must be allowed.
+    ``inline``: the statuses written into the SQL (for a statement built once and run
+    on every click: no expanding parameter to render at each execution).
     """
     sources = tuple(from_) if from_ is not None else TASK.sources(to)
     for source in sources:
         TASK.check(source, to)
+    if inline:
+        return col(ReviewTask.status).in_([sql_literal(s) for s in sources])
     return col(ReviewTask.status).in_(sources)
+
+
+def sql_literal(value: str) -> ColumnElement[str]:
+    """A constant of ours (a status, a kind) as SQL text; never for input from outside."""
+    return literal_column("'" + value.replace("'", "''") + "'")
 
 
 def pause_key(kind: str, claim_id: int | None, version: int | None, n: int, step: int = 1) -> str:

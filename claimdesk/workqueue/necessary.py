@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from claimdesk.access.permissions import deny, require
+from claimdesk.access.permissions import Actor, deny, require
 from claimdesk.workqueue.kinds import ALL_KINDS, kinds_for_role
 from models import Claim, ReviewTask, User, append_audit_event
 
@@ -26,7 +26,7 @@ def narrowed(role: str) -> frozenset[str] | None:
 
 
 def require_task_access(
-    session: Session, user: User, task: ReviewTask, *, reason: str | None = None
+    session: Session, user: User | Actor, task: ReviewTask, *, reason: str | None = None
 ) -> None:
     kinds = narrowed(user.role)
     if kinds is None or task.kind in kinds:
@@ -68,7 +68,7 @@ def _has_task(session: Session, kinds: frozenset[str], *, claim_ids: list[int]) 
 
 def _searched(
     session: Session,
-    user: User,
+    user: User | Actor,
     reason: str | None,
     what: str,
     entity_id: int | None,

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -21,9 +21,11 @@ from claimdesk.access.permissions import require
 from claimdesk.db import session_scope
 from claimdesk.errors import NotFound, ReviewConflict, ValidationFailed
 from claimdesk.review.status import CLAIMED, OPEN, OPEN_STATUSES
-from claimdesk.review.tasks import claim_task, status_guard
+from claimdesk.review.tasks import claim_task, sql_literal, status_guard
+from claimdesk.workqueue.caller import active_caller
 from claimdesk.workqueue.kinds import WORKING_ROLES, kinds_for_role
 from models import Payer, ReviewTask, User, append_audit_event
+from models.audit import append_audit_record
 from models.types import utcnow
 
 
@@ -31,46 +33,69 @@ def next_task_statement(*, user_id: int, allowed: tuple[str, ...], dialect: str)
     """One UPDATE that claims the highest-priority open task; exactly one caller wins a row.
 
     PostgreSQL: the sub-select locks its row ``FOR UPDATE SKIP LOCKED``, so concurrent
-    callers pass over each other's row instead of queueing on it. SQLite: the
-    transaction took the write lock at BEGIN (``claimdesk.db``), and ``status = 'open'``
-    in the outer WHERE makes the UPDATE conditional.
+    callers pass over each other's row instead of queueing on it (index
+    ``ix_review_task_page_priority`` serves its ORDER BY). SQLite: the transaction took
+    the write lock at BEGIN (``claimdesk.db``), and ``status = 'open'`` in the outer
+    WHERE makes the UPDATE conditional.
     """
+    return _claim_next(allowed, dialect).params(assignee_id=user_id, now=utcnow())
+
+
+# Built once per (kinds, dialect): the statement runs on every "next task" click.
+_CLAIM_NEXT: dict[tuple[tuple[str, ...], str], Any] = {}
+
+
+def _claim_next(allowed: tuple[str, ...], dialect: str) -> Any:
+    statement = _CLAIM_NEXT.get((allowed, dialect))
+    if statement is not None:
+        return statement
     pick = (
         sa_select(col(ReviewTask.id))
-        .where(col(ReviewTask.status) == OPEN, col(ReviewTask.kind).in_(allowed))
+        .where(
+            col(ReviewTask.status) == sql_literal(OPEN),
+            col(ReviewTask.kind).in_([sql_literal(kind) for kind in allowed]),
+        )
         .order_by(col(ReviewTask.priority).desc(), col(ReviewTask.id))
         .limit(1)
     )
     if dialect == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
-    return (
+    statement = (
         update(ReviewTask)
-        .where(col(ReviewTask.id) == pick.scalar_subquery(), status_guard(CLAIMED, from_=(OPEN,)))
+        .where(
+            col(ReviewTask.id) == pick.scalar_subquery(),
+            status_guard(CLAIMED, from_=(OPEN,), inline=True),
+        )
         .values(
-            status=CLAIMED,
-            assignee_id=user_id,
+            status=sql_literal(CLAIMED),
+            assignee_id=bindparam("assignee_id"),
             version=ReviewTask.version + 1,
-            updated_at=utcnow(),
+            updated_at=bindparam("now"),
         )
         .returning(col(ReviewTask.id), col(ReviewTask.claim_id))
     )
+    _CLAIM_NEXT[(allowed, dialect)] = statement
+    return statement
 
 
 def take_next_task(engine: Engine, *, username: str) -> int | None:
-    """Claim the highest-priority open task the user may work; None when the queue is empty."""
+    """Claim the highest-priority open task the user may work; None when the queue is empty.
+
+    One transaction of four statements: the user, the claiming UPDATE, the audit
+    event (with its role switch) and COMMIT.
+    """
     with session_scope(engine) as session:
-        user = load_active_user(session, username)
-        require(user, "task.claim")
-        statement = next_task_statement(
-            user_id=user.id or 0,
-            allowed=kinds_for_role(user.role),
-            dialect=session.get_bind().dialect.name,
-        )
-        won = session.execute(statement).first()
+        user = active_caller(session, username)
+        require(user, "task.claim", session=session)
+        connection = session.connection()
+        won = connection.execute(
+            _claim_next(kinds_for_role(user.role), connection.dialect.name),
+            {"assignee_id": user.id, "now": utcnow()},
+        ).first()
         if won is None:
             return None
         task_id, claim_id = won
-        append_audit_event(
+        append_audit_record(
             session,
             actor=user.username,
             action="task.claimed",
@@ -78,6 +103,7 @@ def take_next_task(engine: Engine, *, username: str) -> int | None:
             entity_id=task_id,
             claim_id=claim_id,
             details={"via": "next_task"},
+            last=True,
         )
         return int(task_id)
 

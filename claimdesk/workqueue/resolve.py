@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from claimdesk.access import permissions
@@ -28,10 +29,12 @@ from claimdesk.access.permissions import require
 from claimdesk.db import session_scope
 from claimdesk.errors import NotFound, ReviewConflict, ValidationFailed
 from claimdesk.review.status import OPEN_STATUSES, RESOLVED
-from claimdesk.review.tasks import status_guard
+from claimdesk.review.tasks import sql_literal, status_guard
 from claimdesk.workqueue.appliers import apply_recorded_decision
+from claimdesk.workqueue.caller import Caller, active_caller
 from claimdesk.workqueue.kinds import kinds_for_role, review_kind
-from models import ReviewDecision, ReviewTask, User, append_audit_event
+from models import ReviewDecision, ReviewTask, User
+from models.audit import append_audit_record
 from models.types import utcnow
 
 
@@ -43,10 +46,53 @@ def get_user(session: Session, username: str) -> User:
 
 
 def record_decision(
-    *, session: Session, task_id: int, user: User, decision: dict[str, Any]
+    *, session: Session, task_id: int, user: User | Caller, decision: dict[str, Any]
 ) -> ReviewDecision:
     """Validate and store a decision and close the task, in the caller's transaction."""
     require(user, "task.resolve", session=session)
+    stored, decision_id, _run = _record(
+        session=session, task_id=task_id, user=user, decision=decision
+    )
+    return ReviewDecision(**stored, id=decision_id)
+
+
+# Built once: a resolve runs them on every decision (Core, no unit-of-work flush).
+_DECISION = ReviewDecision.__table__  # type: ignore[attr-defined]
+_TASK = ReviewTask.__table__  # type: ignore[attr-defined]
+_INSERT_DECISION = insert(_DECISION).returning(_DECISION.c.id)
+# Conditional on the version read: a concurrent resolver makes this match nothing.
+_CLOSE_TASK = (
+    update(_TASK)
+    .where(
+        _TASK.c.id == bindparam("task_id"),
+        _TASK.c.version == bindparam("read_version"),
+        status_guard(RESOLVED, inline=True),
+    )
+    .values(
+        status=sql_literal(RESOLVED),
+        decision_id=bindparam("decision_id"),
+        resolved_at=bindparam("now"),
+        assignee_id=bindparam("assignee"),
+        version=bindparam("read_version") + 1,
+        updated_at=bindparam("now"),
+    )
+    .returning(_TASK.c.flow_run_id)
+)
+
+
+def _record(
+    *,
+    session: Session,
+    task_id: int,
+    user: User | Caller,
+    decision: dict[str, Any],
+    commits_next: bool = False,
+) -> tuple[dict[str, Any], int, str | None]:
+    """``record_decision``'s row (values, id) and the flow run waiting as the close left it.
+
+    The caller checked ``task.resolve`` (``require``); ``commits_next``: it commits
+    right after (this audit append is then the transaction's last statement).
+    """
     task = session.get(ReviewTask, task_id, populate_existing=True)
     if task is None:
         raise NotFound(f"no review task {task_id}")
@@ -75,40 +121,50 @@ def record_decision(
         raise ValidationFailed(f"decision.{field}: {first['msg']}", field=field) from None
     if kind.check is not None:
         kind.check(session, task, parsed)
-    row = ReviewDecision(
-        review_task_id=task_id, decided_by_id=user.id or 0, decision=parsed.model_dump(mode="json")
-    )
-    session.add(row)
-    session.flush()
-    # Conditional on the version we read: a concurrent resolver makes this match nothing.
-    result = session.execute(
-        update(ReviewTask)
-        .where(
-            col(ReviewTask.id) == task_id,
-            col(ReviewTask.version) == task.version,
-            status_guard(RESOLVED),
-        )
-        .values(
-            status=RESOLVED,
-            decision_id=row.id,
-            resolved_at=utcnow(),
-            assignee_id=task.assignee_id or user.id,
-            version=task.version + 1,
-            updated_at=utcnow(),
-        )
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    session.flush()  # whatever the check left pending, before the Core statements
+    connection = session.connection()
+    values: dict[str, Any] = {
+        "review_task_id": task_id,
+        "decided_by_id": user.id or 0,
+        "decision": parsed.model_dump(mode="json"),
+        "decided_at": utcnow(),
+    }
+    decision_id = connection.execute(_INSERT_DECISION, values).scalar_one()
+    now, assignee = utcnow(), task.assignee_id or user.id
+    closed = connection.execute(
+        _CLOSE_TASK,
+        {
+            "task_id": task_id,
+            "read_version": task.version,
+            "decision_id": decision_id,
+            "now": now,
+            "assignee": assignee,
+        },
+    ).first()
+    if closed is None:
         raise ReviewConflict(f"task {task_id} was resolved by someone else meanwhile.")
-    append_audit_event(
+    # The session's copy of the task shows what the UPDATE wrote.
+    for name, value in (
+        ("status", RESOLVED),
+        ("decision_id", decision_id),
+        ("resolved_at", now),
+        ("assignee_id", assignee),
+        ("version", task.version + 1),
+        ("updated_at", now),
+        ("flow_run_id", closed.flow_run_id),
+    ):
+        set_committed_value(task, name, value)
+    append_audit_record(
         session,
         actor=user.username,
         action="task.resolved",
         entity_type="review_task",
         entity_id=task_id,
         claim_id=task.claim_id,
-        details={"decision_id": row.id, "action": getattr(parsed, "action", None)},
+        details={"decision_id": decision_id, "action": getattr(parsed, "action", None)},
+        last=commits_next,
     )
-    return row
+    return values, decision_id, closed.flow_run_id
 
 
 Resumer = Callable[[str, int], None]
@@ -128,11 +184,11 @@ def resolve_review(
 ) -> ResolveOutcome:
     """Record the decision (committed), then resume the flow run with its reference."""
     with session_scope(engine) as session:
-        user = load_active_user(session, username)  # unknown or disabled: refused, audited
-        row = record_decision(session=session, task_id=task_id, user=user, decision=decision)
-        task = session.get(ReviewTask, task_id, populate_existing=True)
-        assert task is not None and row.id is not None
-        flow_run_id, decision_id = task.flow_run_id, row.id
+        user = active_caller(session, username)  # unknown or disabled: refused, audited
+        require(user, "task.resolve", session=session)
+        _stored, decision_id, flow_run_id = _record(
+            session=session, task_id=task_id, user=user, decision=decision, commits_next=True
+        )
     return _try_resume(engine, task_id, flow_run_id, decision_id, resumer)
 
 
@@ -150,13 +206,16 @@ def _try_resume(
             False,
             f"decision recorded; resume deferred ({type(exc).__name__})",
         )
-    with session_scope(engine) as session:
-        session.execute(
-            update(ReviewDecision)
-            .where(col(ReviewDecision.id) == decision_id)
-            .values(resumed_at=utcnow())
-        )
+    with engine.begin() as connection:
+        connection.execute(_MARK_RESUMED, {"decision_id": decision_id, "now": utcnow()})
     return ResolveOutcome(task_id, decision_id, True, "decision recorded; flow run resumed")
+
+
+_MARK_RESUMED = (
+    update(_DECISION)
+    .where(_DECISION.c.id == bindparam("decision_id"))
+    .values(resumed_at=bindparam("now"))
+)
 
 
 def decisions_awaiting_resume(session: Session) -> list[tuple[int, str | None, int]]:

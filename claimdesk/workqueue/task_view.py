@@ -8,64 +8,52 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import bindparam, func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
 
 from claimdesk.access.auth import load_active_user
 from claimdesk.access.permissions import require
 from claimdesk.claims.ledger import ClaimBalance, claim_balance
-from claimdesk.codes import meanings as codes
 from claimdesk.db import session_scope
 from claimdesk.documents import DocumentStore
 from claimdesk.errors import NotFound, ValidationFailed
+from claimdesk.workqueue.caller import active_caller
 from claimdesk.workqueue.necessary import require_claim_access, require_task_access
 from claimdesk.workqueue.reasons import Reason, why_in_queue
+from claimdesk.workqueue.task_story import (
+    CodeLine,
+    TimelineEntry,
+    probe_mask,
+    probes_found,
+    read_claim_story,
+)
 from models import (
-    Adjustment,
-    AuditEvent,
     Claim,
     ClaimLine,
-    ClaimPayment,
     Comment,
     Coverage,
-    Denial,
     Diagnosis,
     Document,
     DocumentLink,
     EligibilityCheck,
     Patient,
     Payer,
-    RemarkCode,
     ReviewDecision,
     ReviewTask,
-    StatusCheck,
-    Submission,
-    SubmissionClaim,
     User,
     append_audit_event,
 )
+from models.audit import append_audit_record
+
+__all__ = ["CodeLine", "TaskView", "TimelineEntry", "read_task_view"]
 
 # Attachments bigger than this belong in the payer's portal, not an X12 PWK: refuse early.
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ATTACHMENT_KINDS = ("attachment", "appeal_letter")
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    at: datetime
-    source: str  # audit, transaction, decision, comment, flow
-    text: str
-    actor: str = ""
-
-
-@dataclass(frozen=True)
-class CodeLine:
-    code: str
-    meaning: str
-    amount: Decimal | None = None
 
 
 @dataclass
@@ -101,6 +89,37 @@ def prefect_ui_url(prefect_api_url: str | None) -> str | None:
     return prefect_api_url.rstrip("/").removesuffix("/api")
 
 
+_ASSIGNEE = aliased(User)
+_DECIDER = aliased(User)
+
+
+def _view_query() -> Any:
+    """The task, its claim, patient, coverage, payer and assignee, and what else to read."""
+    return (
+        select(  # type: ignore[call-overload]
+            ReviewTask,
+            Claim,
+            Patient,
+            Coverage,
+            Payer,
+            col(_ASSIGNEE.username),
+            probe_mask(),
+        )
+        .outerjoin(Claim, col(Claim.id) == col(ReviewTask.claim_id))
+        .outerjoin(Patient, col(Patient.id) == col(Claim.patient_id))
+        .outerjoin(Coverage, col(Coverage.id) == col(Claim.coverage_id))
+        .outerjoin(
+            Payer, col(Payer.id) == func.coalesce(col(Claim.payer_id), col(ReviewTask.payer_id))
+        )
+        .outerjoin(_ASSIGNEE, col(_ASSIGNEE.id) == col(ReviewTask.assignee_id))
+        .where(col(ReviewTask.id) == bindparam("task_id"))
+    )
+
+
+# Built once: its cache key and compiled form are reused on every task opened.
+_VIEW = _view_query()
+
+
 def read_task_view(
     engine: Engine,
     *,
@@ -112,33 +131,48 @@ def read_task_view(
     """Everything the task page shows; audited as a view of the claim's PHI.
 
     A task outside the user's own queues needs a ``reason`` (``claimdesk.workqueue.necessary``).
+    The user, then one join for the task and its claim's people (with which of the
+    claim's tables hold rows), then only those tables, the balance and the audit event.
     """
     with session_scope(engine) as session:
-        user = load_active_user(session, username)
-        require(user, "claim.view_phi")
-        task = session.get(ReviewTask, task_id)
-        if task is None:
+        user = active_caller(session, username)
+        require(user, "claim.view_phi", session=session)
+        found = session.exec(_VIEW, params={"task_id": task_id}).first()
+        if found is None:
             raise NotFound(f"no review task {task_id}")
+        task, claim, patient, coverage, payer, assignee, _mask = found
         require_task_access(session, user, task, reason=reason)
-        claim = session.get(Claim, task.claim_id) if task.claim_id else None
         view = TaskView(
             task=task,
             claim=claim,
-            patient=session.get(Patient, claim.patient_id) if claim else None,
-            coverage=session.get(Coverage, claim.coverage_id) if claim else None,
-            payer=session.get(Payer, claim.payer_id if claim else task.payer_id or 0),
-            assignee=_username(session, task.assignee_id),
+            patient=patient,
+            coverage=coverage,
+            payer=payer,
+            assignee=assignee,
         )
         if claim is not None:
-            _fill_claim(session, view, claim)
+            has = probes_found(found[6] or 0)
+            story = read_claim_story(session, task, claim, has)
+            view.lines, view.diagnoses, view.eligibility = (
+                story.lines,
+                story.diagnoses,
+                story.eligibility,
+            )
+            view.payer_answer, view.documents = story.payer_answer, story.documents
+            view.comments, view.timeline = story.comments, story.timeline
+            view.balance = claim_balance(session, claim.id or 0)
         ui = prefect_ui_url(prefect_api_url)
         if ui and task.flow_run_id:
             view.flow_run_url = f"{ui}/runs/flow-run/{task.flow_run_id}"
         if task.decision_id:
-            decision = session.get(ReviewDecision, task.decision_id)
-            view.decision = decision.decision if decision else None
-            view.decided_by = _username(session, decision.decided_by_id) if decision else None
-        append_audit_event(
+            decided = session.exec(
+                select(ReviewDecision, col(_DECIDER.username))
+                .outerjoin(_DECIDER, col(_DECIDER.id) == col(ReviewDecision.decided_by_id))
+                .where(col(ReviewDecision.id) == task.decision_id)
+            ).first()
+            if decided is not None:
+                view.decision, view.decided_by = decided[0].decision, decided[1]
+        append_audit_record(
             session,
             actor=user.username,
             action="claim.viewed",
@@ -146,165 +180,10 @@ def read_task_view(
             entity_id=task_id,
             claim_id=task.claim_id,
             details={"page": "task"},
+            last=True,
         )
         session.expunge_all()
     return view
-
-
-def _username(session: Session, user_id: int | None) -> str | None:
-    if user_id is None:
-        return None
-    user = session.get(User, user_id)
-    return user.username if user else None
-
-
-def _fill_claim(session: Session, view: TaskView, claim: Claim) -> None:
-    cid = claim.id
-    view.lines = list(
-        session.exec(
-            select(ClaimLine).where(ClaimLine.claim_id == cid).order_by(col(ClaimLine.line_number))
-        )
-    )
-    view.diagnoses = list(
-        session.exec(
-            select(Diagnosis).where(Diagnosis.claim_id == cid).order_by(col(Diagnosis.position))
-        )
-    )
-    view.eligibility = list(
-        session.exec(
-            select(EligibilityCheck)
-            .where(
-                or_(
-                    col(EligibilityCheck.claim_id) == cid,
-                    col(EligibilityCheck.coverage_id) == claim.coverage_id,
-                )
-            )
-            .order_by(col(EligibilityCheck.requested_at).desc())
-            .limit(5)
-        )
-    )
-    view.payer_answer = _payer_answer(session, view.task, claim)
-    view.documents = list(
-        session.exec(
-            select(Document)
-            .join(DocumentLink, col(DocumentLink.document_id) == col(Document.id))
-            .where(DocumentLink.claim_id == cid)
-            .order_by(col(Document.created_at))
-        )
-    )
-    view.comments = [
-        (c.created_at, _username(session, c.author_id) or "?", c.body)
-        for c in session.exec(
-            select(Comment).where(Comment.claim_id == cid).order_by(col(Comment.created_at))
-        )
-    ]
-    view.timeline = _timeline(session, view.task, claim, view.comments)
-    view.balance = claim_balance(session, cid or 0)
-
-
-def _payer_answer(session: Session, task: ReviewTask, claim: Claim) -> list[CodeLine]:
-    answer: list[CodeLine] = []
-    for carc in task.context.get("carc_codes", []) or []:
-        answer.append(CodeLine(f"CARC {carc}", codes.carc_meaning(str(carc))))
-    for sub in session.exec(select(SubmissionClaim).where(SubmissionClaim.claim_id == claim.id)):
-        for stc in sub.stc_codes:
-            answer.append(CodeLine(f"277CA {stc}", codes.stc_meaning(stc)))
-    for check in session.exec(select(StatusCheck).where(StatusCheck.claim_id == claim.id)):
-        if check.category_code or check.status_code:
-            answer.append(
-                CodeLine(
-                    f"277 {check.category_code or ''}:{check.status_code or ''}",
-                    codes.status_meaning(check.category_code, check.status_code),
-                    check.amount_paid,
-                )
-            )
-    payments = list(session.exec(select(ClaimPayment).where(ClaimPayment.claim_id == claim.id)))
-    for payment in payments:
-        for adj in session.exec(
-            select(Adjustment).where(Adjustment.claim_payment_id == payment.id)
-        ):
-            answer.append(
-                CodeLine(
-                    f"{adj.group_code}-{adj.reason_code}",
-                    f"{codes.group_meaning(adj.group_code)}: {codes.carc_meaning(adj.reason_code)}",
-                    adj.amount,
-                )
-            )
-        for remark in session.exec(
-            select(RemarkCode).where(RemarkCode.claim_payment_id == payment.id)
-        ):
-            answer.append(CodeLine(f"RARC {remark.code}", codes.rarc_meaning(remark.code)))
-    for denial in session.exec(select(Denial).where(Denial.claim_id == claim.id)):
-        answer.append(
-            CodeLine(
-                f"Denial {denial.group_code}-{denial.reason_code} ({denial.status})",
-                codes.carc_meaning(denial.reason_code),
-                denial.amount,
-            )
-        )
-    return answer
-
-
-def _timeline(
-    session: Session, task: ReviewTask, claim: Claim, comments: list[tuple[datetime, str, str]]
-) -> list[TimelineEntry]:
-    entries: list[TimelineEntry] = []
-    for event in session.exec(
-        select(AuditEvent)
-        .where(col(AuditEvent.claim_id) == claim.id, col(AuditEvent.action) != "claim.viewed")
-        .order_by(col(AuditEvent.id).desc())
-        .limit(200)
-    ):
-        detail = ", ".join(f"{k}={v}" for k, v in event.details.items() if v is not None)
-        entries.append(
-            TimelineEntry(event.at, "audit", f"{event.action} {detail}".strip(), event.actor)
-        )
-    for elig in session.exec(select(EligibilityCheck).where(EligibilityCheck.claim_id == claim.id)):
-        entries.append(
-            TimelineEntry(elig.requested_at, "transaction", f"270/271 eligibility: {elig.outcome}")
-        )
-    for sub, sc in session.exec(
-        select(Submission, SubmissionClaim)
-        .join(SubmissionClaim, col(SubmissionClaim.submission_id) == col(Submission.id))
-        .where(SubmissionClaim.claim_id == claim.id)
-    ):
-        entries.append(
-            TimelineEntry(
-                sub.sent_at or sub.created_at,
-                "transaction",
-                f"837 ISA13 {sub.interchange_control_number} v{sc.claim_version}: "
-                f"{sub.status}, 999 {sub.ack_999_status or '-'}, 277CA {sc.outcome or '-'}",
-            )
-        )
-    for check in session.exec(select(StatusCheck).where(StatusCheck.claim_id == claim.id)):
-        entries.append(
-            TimelineEntry(
-                check.checked_at,
-                "transaction",
-                f"276/277 status {check.category_code or '-'}:{check.status_code or '-'}",
-            )
-        )
-    for decision, kind in session.exec(
-        select(ReviewDecision, ReviewTask.kind)
-        .join(ReviewTask, col(ReviewTask.id) == col(ReviewDecision.review_task_id))
-        .where(ReviewTask.claim_id == claim.id)
-    ):
-        action = decision.decision.get("action", "")
-        entries.append(
-            TimelineEntry(
-                decision.decided_at,
-                "decision",
-                f"{kind} decision #{decision.id}: {action}"
-                + (" (applied)" if decision.applied_at else ""),
-                _username(session, decision.decided_by_id) or "",
-            )
-        )
-    entries.extend(TimelineEntry(at, "comment", body, who) for at, who, body in comments)
-    if task.flow_run_id:
-        # The entry marks when the run started waiting; the page's caption shows its state now.
-        paused = f"flow run {task.flow_run_id} paused for this task"
-        entries.append(TimelineEntry(task.created_at, "flow", paused))
-    return sorted(entries, key=lambda e: e.at, reverse=True)
 
 
 def add_comment(engine: Engine, *, username: str, task_id: int, body: str) -> None:

@@ -1,6 +1,7 @@
 """The audit trail: append-only, chained with a keyed HMAC, checkpointed outside the database.
 
-- **Append** (``append_audit_event``, every caller): one unchained INSERT in the
+- **Append** (``append_audit_event``, every caller; ``append_audit_record`` where only
+  the row matters, the work queue's clicks): one unchained INSERT in the
   caller's transaction, no lock (``events``).
 - **Seal** (``seal_pending``: the sweep flow, ``claimdesk audit seal``, verify): one
   sealer at a time chains the committed unsealed events with HMAC-SHA256 under a
@@ -48,7 +49,13 @@ from models.audit.checkpoint import (
     make_checkpoint_store,
     write_checkpoint,
 )
-from models.audit.events import SEALER_ROLE, WRITER_ROLE, AuditEvent, append_audit_event
+from models.audit.events import (
+    SEALER_ROLE,
+    WRITER_ROLE,
+    AuditEvent,
+    append_audit_event,
+    append_audit_record,
+)
 from models.audit.keys import audit_key, audit_key_path
 from models.audit.trail import AuditReport, seal_and_checkpoint, verify_audit_trail
 
@@ -65,6 +72,7 @@ __all__ = [
     "LocalCheckpointStore",
     "S3CheckpointStore",
     "append_audit_event",
+    "append_audit_record",
     "audit_key",
     "audit_key_path",
     "chain_head",

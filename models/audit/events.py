@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, text
+from sqlalchemy import Index, insert, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Field, Session, SQLModel
 
 from models._fields import json_field, timestamp_field
@@ -56,6 +57,10 @@ class AuditEvent(SQLModel, table=True):
     sealed_at: datetime | None = timestamp_field(nullable=True)
 
 
+# Built once: every request appends through it.
+_INSERT = insert(AuditEvent.__table__).returning(AuditEvent.__table__.c.id)  # type: ignore[attr-defined]
+
+
 def append_audit_event(
     session: Session,
     *,
@@ -66,22 +71,76 @@ def append_audit_event(
     claim_id: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record an event inside the caller's transaction; the sealer chains it after commit."""
-    event = AuditEvent(
-        at=utcnow(),
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=None if entity_id is None else str(entity_id),
-        claim_id=claim_id,
-        details=details or {},
-    )
+    """Record an event inside the caller's transaction; the sealer chains it after commit.
+
+    The event comes back as a persistent ``AuditEvent`` of ``session`` (refresh it to
+    see its seal). Request paths that only need the row written use
+    ``append_audit_record``: the same INSERT, without building the ORM object.
+    """
+    values = _values(actor, action, entity_type, entity_id, claim_id, details)
+    event = AuditEvent(id=_insert(session, values), **values)
+    make_transient_to_detached(event)
+    session.add(event)  # persistent: its row exists in this transaction
+    return event
+
+
+def append_audit_record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str | int | None = None,
+    claim_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    last: bool = False,
+) -> int:
+    """``append_audit_event`` for the request paths: the same row, only its id returned.
+
+    One INSERT … RETURNING on the session's connection (between the role switches),
+    no unit-of-work flush and no ORM object: building an ``AuditEvent`` costs more
+    Python than the INSERT, and the work queue appends on every click.
+
+    ``last``: nothing but COMMIT (or rollback) follows in this transaction, so the
+    role is switched with ``SET LOCAL`` and left to end with it (one statement less).
+    A statement run after it anyway runs as the writer role, which may only INSERT
+    audit rows: it fails, it never gains rights.
+    """
+    values = _values(actor, action, entity_type, entity_id, claim_id, details)
+    if last:
+        session.flush()
+        connection = session.connection()
+        if _may_set_role(session, WRITER_ROLE):
+            connection.exec_driver_sql(f"SET LOCAL ROLE {WRITER_ROLE}")
+        return int(connection.execute(_INSERT, values).scalar_one())
+    return _insert(session, values)
+
+
+def _values(
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str | int | None,
+    claim_id: int | None,
+    details: dict[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "at": utcnow(),
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "claim_id": claim_id,
+        "details": details or {},
+    }
+
+
+def _insert(session: Session, values: dict[str, Any]) -> int:
     # The caller's own pending rows are written first, with the caller's own rights.
     session.flush()
+    connection = session.connection()
     with as_role(session, WRITER_ROLE):
-        session.add(event)
-        session.flush()
-    return event
+        return int(connection.execute(_INSERT, values).scalar_one())
 
 
 @contextmanager
@@ -94,16 +153,18 @@ def as_role(session: Session, role: str) -> Iterator[None]:
     if not _may_set_role(session, role):
         yield
         return
-    session.execute(text(f"SET ROLE {role}"))
+    connection = session.connection()
+    # Straight to the driver: these two run around every append.
+    connection.exec_driver_sql(f"SET ROLE {role}")
     try:
         yield
     except BaseException:
         # A failed statement aborted the transaction (its rollback resets the role); a
         # Python error did not, and the caller's next statements need their own rights.
         with contextlib.suppress(SQLAlchemyError):
-            session.execute(text("RESET ROLE"))
+            connection.exec_driver_sql("RESET ROLE")
         raise
-    session.execute(text("RESET ROLE"))
+    connection.exec_driver_sql("RESET ROLE")
 
 
 def _may_set_role(session: Session, role: str) -> bool:
