@@ -16,12 +16,13 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
+from claimdesk.cli._acting import operator
 from claimdesk.cli.main import app
 from claimdesk.db import make_engine, session_scope
 from claimdesk.migrate import upgrade_database
 from claimdesk.settings import Settings
 from claimdesk.stack import Stack
-from models import Payer
+from models import AuditEvent, Payer
 from tests.e2e.stack_fixtures import free_ports
 
 pytestmark = pytest.mark.slow
@@ -87,6 +88,15 @@ def test_bootstrap_creates_what_is_missing_once_and_follows_new_payers(
     assert len(again["created"]) == 1 and again["created"][0].startswith("limit ")
     assert len(again["updated"]) == 1 and again["updated"][0] == limit_names[0]
     assert sorted(_limits(stack.api_url, stack.prefect_auth).values()) == [2, 5]
+    with session_scope(engine) as session:  # an operator's command, audited as the OS account
+        runs = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "prefect.bootstrapped")
+        ).all()
+        assert [(e.actor, e.details["created"]) for e in runs] == [
+            (operator(), len(first["created"])),
+            (operator(), 0),
+            (operator(), 1),
+        ]
     engine.dispose()
 
 
