@@ -151,3 +151,34 @@ def test_demo_837is_are_sent_acknowledged_and_paid(world: World) -> None:
         assert {p.status_code for p in payments} <= {"1"}  # processed as primary
         assert sum(p.paid for p in payments) > 0
         assert check_all_ledger_identities(session) == []
+
+
+def test_the_secondaries_their_835s_made_go_out_as_837is_and_are_accepted(world: World) -> None:
+    """After the test above: a primary's payment made secondary 837Is (2320/2330B from its 835)."""
+    with Session(world.engine) as session:
+        secondaries = session.exec(
+            select(Claim).where(Claim.kind == "I", col(Claim.primary_claim_id).is_not(None))
+        ).all()
+    ids = {c.id for c in secondaries}
+    assert ids and {c.coverage_order for c in secondaries} == {2}
+    assert scrub_ready_claims(world.engine, today=datetime.now(UTC).date()).review_task_ids == []
+    build_batches(world.engine, world.settings)
+    with Session(world.engine) as session:
+        waiting = unsent_submissions(session)
+    for submission_id in waiting:
+        send_built_submission(world.engine, world.settings, submission_id)
+    mark_sent_claims(world.engine)
+    with Session(world.engine) as session:
+        sent = session.exec(
+            select(Document)
+            .join(DocumentLink, col(DocumentLink.document_id) == col(Document.id))
+            .where(Document.kind == "x12_837", col(DocumentLink.claim_id).in_(ids))
+        ).all()
+    assert sent
+    for document in sent:
+        data = world.store.get(document.storage_key, sha256=document.sha256)
+        assert b"SBR*S*" in data and validate_with_pyx12(data) == []
+    retrieve_acknowledgements(world.engine, world.settings)
+    with Session(world.engine) as session:
+        statuses = {c.status for c in session.exec(select(Claim).where(col(Claim.id).in_(ids)))}
+    assert statuses == {"accepted"}
