@@ -279,7 +279,7 @@ def test_a_specialist_token_cannot_resolve_a_write_off_approval(cli: Settings) -
     engine.dispose()
 
 
-def test_operator_commands_are_audited_as_the_os_account(cli: Settings, tmp_path: Path) -> None:
+def test_operator_commands_are_audited_as_the_os_account(cli: Settings) -> None:
     assert operator().startswith("os:")
     upgraded = runner.invoke(app, ["db", "upgrade"])
     assert upgraded.exit_code == 0, upgraded.output
@@ -288,5 +288,15 @@ def test_operator_commands_are_audited_as_the_os_account(cli: Settings, tmp_path
         [event] = session.exec(
             select(AuditEvent).where(AuditEvent.action == "system.db_upgraded")
         ).all()
-    engine.dispose()
     assert event.actor == operator() and event.details["revision"]
+    office_file = Path(__file__).resolve().parents[2] / "docs" / "examples" / "office.yaml"
+    imported = runner.invoke(app, ["office", "import", str(office_file)])
+    assert imported.exit_code == 0, imported.output
+    with Session(engine) as session:
+        actors = set(
+            session.exec(
+                select(AuditEvent.actor).where(col(AuditEvent.action).in_(("payer.created",)))
+            ).all()
+        )
+    engine.dispose()
+    assert actors == {operator()}
