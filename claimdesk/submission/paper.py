@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -32,7 +31,7 @@ from claimdesk.access.auth import load_active_user
 from claimdesk.access.permissions import require
 from claimdesk.claims.cob import next_coverage
 from claimdesk.claims.moves import set_claim_status
-from claimdesk.claims.wire_data import DEFAULT_CONTACT_PHONE, build_claim_batch
+from claimdesk.claims.wire_data import DEFAULT_CONTACT_PHONE
 from claimdesk.db import session_scope
 from claimdesk.documents import DocumentStore, make_document_store
 from claimdesk.errors import NotFound, ValidationFailed
@@ -46,8 +45,8 @@ from claimdesk.paper import (
 )
 from claimdesk.settings import Settings
 from claimdesk.stored_documents import store_document
+from claimdesk.submission.paper_claim import paper_claim
 from claimdesk.submission.ub04_paper import ub04_form_facts
-from claimdesk.x12.claim_data import ControlNumbers
 from models import Claim, Coverage, Patient, Payer, append_audit_event
 
 ACTOR = "system:paper"
@@ -88,31 +87,7 @@ def claim_form_facts(
     session: Session, *, settings: Settings, claim_id: int, form_date: date
 ) -> Cms1500Facts:
     """The CMS-1500's content for one professional claim, from the 837P's data."""
-    claim = session.get(Claim, claim_id)
-    if claim is None:
-        raise NotFound(f"no claim {claim_id}")
-    if claim.kind != "P":
-        raise ValidationFailed(
-            f"kind: claim {claim_id} is institutional; the CMS-1500 is for professional "
-            "claims (an institutional claim goes on a UB-04).",
-            field="kind",
-        )
-    try:
-        batch = build_claim_batch(
-            session,
-            settings=settings,
-            payer_id=claim.payer_id,
-            claim_ids=[claim_id],
-            control=ControlNumbers(interchange=1, group=1, transaction_set=1),
-            reference_id="PAPER",
-        )
-    except (ValueError, ValidationError) as exc:
-        # The message can quote the claim's own values: it goes in ``detail`` only.
-        raise ValidationFailed(
-            f"claim: claim {claim_id} lacks data the form needs; correct the claim.",
-            field="claim",
-            detail=str(exc),
-        ) from exc
+    claim, wire_claim = paper_claim(session, settings=settings, claim_id=claim_id, kind="P")
     payer = session.get(Payer, claim.payer_id)
     coverage = session.get(Coverage, claim.coverage_id)
     assert payer is not None and coverage is not None
@@ -121,7 +96,7 @@ def claim_form_facts(
         line for line in (payer.address_line1, payer.address_line2 or "", city_line) if line
     )
     return facts_from_claim(
-        batch.claims[0],
+        wire_claim,
         form_date=form_date,
         payer_address=payer_address,
         other_insured=_other_insured(session, claim),

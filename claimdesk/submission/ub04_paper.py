@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import ValidationError
 from sqlmodel import Session
 
-from claimdesk.claims.wire_data import DEFAULT_CONTACT_PHONE, build_claim_batch
-from claimdesk.errors import NotFound, ValidationFailed
+from claimdesk.claims.wire_data import DEFAULT_CONTACT_PHONE
 from claimdesk.paper import FormAddress, Ub04Facts, Ub04Names, Ub04Party, ub04_facts_from_claim
 from claimdesk.settings import Settings
-from claimdesk.x12.claim_data import ControlNumbers
+from claimdesk.submission.paper_claim import paper_claim
 from models import Claim, Coverage, Patient, Practice, Provider
 
 
@@ -67,35 +65,11 @@ def ub04_form_facts(
     session: Session, *, settings: Settings, claim_id: int, form_date: date
 ) -> Ub04Facts:
     """The UB-04's content for one institutional claim."""
-    claim = session.get(Claim, claim_id)
-    if claim is None:
-        raise NotFound(f"no claim {claim_id}")
-    if claim.kind != "I":
-        raise ValidationFailed(
-            f"kind: claim {claim_id} is professional; the UB-04 is for institutional "
-            "claims (a professional claim goes on a CMS-1500).",
-            field="kind",
-        )
-    try:
-        batch = build_claim_batch(
-            session,
-            settings=settings,
-            payer_id=claim.payer_id,
-            claim_ids=[claim_id],
-            control=ControlNumbers(interchange=1, group=1, transaction_set=1),
-            reference_id="PAPER",
-        )
-    except (ValueError, ValidationError) as exc:
-        # The message can quote the claim's own values: it goes in ``detail`` only.
-        raise ValidationFailed(
-            f"claim: claim {claim_id} lacks data the form needs; correct the claim.",
-            field="claim",
-            detail=str(exc),
-        ) from exc
+    claim, wire_claim = paper_claim(session, settings=settings, claim_id=claim_id, kind="I")
     patient = session.get(Patient, claim.patient_id)
     assert patient is not None
     return ub04_facts_from_claim(
-        batch.claims[0],
+        wire_claim,
         form_date=form_date,
         names=_names(session, claim),
         medical_record_number=patient.medical_record_number or patient.account_number,
