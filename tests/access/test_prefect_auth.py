@@ -171,5 +171,8 @@ def test_what_the_stack_and_its_children_write_is_the_owners_alone(stack: Stack)
     assert stat.S_IMODE(stack.prefect_home.stat().st_mode) == 0o700
     written = [p for p in stack.prefect_home.rglob("*") if p.is_file()]
     assert any(p.name.startswith("prefect.db") for p in written), written  # the server's own
-    loose = {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in written}
+    # Everything under the data directory: the record, the auth string, logs, databases.
+    every = [data_dir, *data_dir.rglob("*")]
+    assert len(every) > 8
+    loose = {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in every}
     assert all(int(m, 8) & 0o077 == 0 for m in loose.values()), loose
