@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bench.x12 import generate_835
+from claimdesk.errors import ValidationFailed
+from claimdesk.remittance.file_import import check_835_file
 from claimdesk.remittance.set_stream import (
     check_models,
     check_sets,
@@ -14,6 +16,7 @@ from claimdesk.remittance.set_stream import (
 )
 from claimdesk.x12 import Remittance835, iter_transactions
 from tests.denials.builders_835 import Clp, Svc, remit
+from tests.x12.test_parse_835 import wrap
 from tests.x12.test_samples import EXPECTED, SAMPLES
 
 
@@ -67,3 +70,11 @@ def test_crossover_carriers_name_the_forwarded_claims_only() -> None:
         [Clp("PCN1", "1", "10", "5", "5", crossover_to="MEDIGAP1"), Clp("PCN2", "1", "1", "1")]
     )
     assert crossover_carriers(data) == {"PCN1": "MEDIGAP1"}
+
+
+def test_checking_a_file_counts_its_835s_and_refuses_another_kind_of_set() -> None:
+    assert check_835_file(generate_835(7, 3)) == 3
+    other = wrap("BHT*0022*13*1*20240102*1200~", set_id="276").encode()
+    with pytest.raises(ValidationFailed) as refused:
+        check_835_file(other)
+    assert "transaction set 0001 (group 1) is a 276, not an 835" in str(refused.value)
