@@ -103,9 +103,15 @@ def test_an_unknown_user_takes_as_long_as_a_known_one(engine: Engine, settings: 
         return sign_in(engine, roomy, "no-such-user", "wrong-password")
 
     _median_seconds(unknown, tries=1)
-    known_s, unknown_s = _median_seconds(known), _median_seconds(unknown)
+    # Interleaved, so a burst of load on a shared machine slows both sides alike; the
+    # leak this guards against is a factor of 100, so a factor of 2 still catches it.
+    known_times, unknown_times = [], []
+    for _ in range(7):
+        known_times.append(_median_seconds(known, tries=1))
+        unknown_times.append(_median_seconds(unknown, tries=1))
+    known_s, unknown_s = statistics.median(known_times), statistics.median(unknown_times)
     ratio = max(known_s, unknown_s) / min(known_s, unknown_s)
-    assert ratio < 1.5, f"known {known_s * 1000:.1f} ms, unknown {unknown_s * 1000:.1f} ms"
+    assert ratio < 2, f"known {known_s * 1000:.1f} ms, unknown {unknown_s * 1000:.1f} ms"
     assert unknown_s > 0.01  # argon2 ran for the unknown name too
 
 
