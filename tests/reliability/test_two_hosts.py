@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -42,7 +43,7 @@ from sqlmodel import Session, select
 
 from claimdesk.claims.ledger import check_all_ledger_identities
 from claimdesk.cli._bootstrap import bootstrap_stack
-from claimdesk.db import make_engine
+from claimdesk.db import make_engine, session_scope
 from claimdesk.gateway.factory import payer_limit_name
 from claimdesk.migrate import upgrade_database
 from claimdesk.settings import Settings
@@ -74,6 +75,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.soak, pytest.mark.timeout(2700)]
 CLAIMS = 240
 BATCH = 2
 ADJUDICATED = {"paid", "partially_paid", "denied", "billed_secondary", "billed_patient"}
+SIM_USER = "claimdesk-office"
+PASSWORD_ENV = "CLAIMDESK_TWO_HOSTS_SIM_PASSWORD"
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
@@ -107,7 +110,8 @@ def two_host_stack(
         engine = make_engine(settings)
         upgrade_database(engine)
         seed_ready_claims(engine, CLAIMS)
-        _write_sim_config(engine, settings)
+        password = secrets.token_hex(16)
+        _write_sim_config(engine, settings, password)
         ports = free_ports()
         proxy = TlsProxy(net.hub, (net.hub, ports.payer_sim), tmp)
         stack = HostsStack(
@@ -125,6 +129,7 @@ def two_host_stack(
             stack.host_env = {
                 "CLAIMDESK_PAYER_SIM_URL": f"{proxy.url}/core",
                 "SSL_CERT_FILE": str(proxy.cert),
+                PASSWORD_ENV: password,
             }
             bootstrap_stack(stack, demo=False, echo=lambda line: None, schedules="off")
             os.environ["CLAIMDESK_PAYER_SIM_URL"] = f"{stack.payer_url}/core"
@@ -145,19 +150,30 @@ def two_host_stack(
                 os.environ[key] = value
 
 
-def _write_sim_config(engine: Engine, settings: Settings) -> None:
-    """The config ``claimdesk up`` writes, its admin API open to the hosts' link.
+def _write_sim_config(engine: Engine, settings: Settings, password: str) -> None:
+    """The config ``claimdesk up`` writes, for callers that are not on this machine.
 
-    Flows on the hosts read the simulated clock from it, and nothing on the link is
-    loopback (the admin API answers loopback only by default).
+    The simulator takes a call without credentials from loopback only: here it asks the
+    payers' username and password (each payer's connectivity names the variable, as
+    for a real payer), and its admin API (flows read the simulated clock there) is open
+    to the link.
     """
     from claimdesk.demo.sim_config import sim_config_from_database
 
+    with session_scope(engine) as session:
+        for payer in session.exec(select(Payer)).all():
+            payer.connectivity = {
+                **(payer.connectivity or {}),
+                "username": SIM_USER,
+                "password_env": PASSWORD_ENV,
+            }
+            session.add(payer)
     with Session(engine) as session:
         config = sim_config_from_database(session, clock_start=datetime.now(UTC).date())
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     path = settings.data_dir / "payer_sim_config.json"
-    path.write_text(json.dumps({**config, "allow_remote_admin": True}, default=str))
+    remote = {"allow_remote_admin": True, "username": SIM_USER, "password": password}
+    path.write_text(json.dumps({**config, **remote}, default=str))
 
 
 def _remote_bootstrap(stack: HostsStack, net: Lan, tmp: Path) -> dict[str, list[str]]:
