@@ -29,7 +29,7 @@ soak: sync
 
 # Each bench ends with its RESULT lines and exits non-zero on a missed target or broken
 # invariant; all run, the summary repeats every RESULT, and the target fails if any did.
-BENCHES := x12 x12_write cli_start flow_start gateway work_queue pipeline
+BENCHES := x12 remit_memory x12_write cli_start flow_start gateway work_queue pipeline
 bench: sync
 	@set -o pipefail; log=$$(mktemp); failed=""; \
 	for b in $(BENCHES); do echo "== bench/$$b.py $(BENCH_ARGS)"; \
