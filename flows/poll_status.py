@@ -6,8 +6,7 @@ import asyncio
 
 from prefect import flow
 
-from claimdesk.denials.workflow import reopened_key
-from flows._review import start_appeal_runs, start_review_runs
+from flows._review import start_review_runs
 from tasks.eligibility import list_payers
 from tasks.status import poll_payer
 
@@ -18,11 +17,7 @@ async def poll_payer_status(limit_per_payer: int = 1000) -> dict[str, int]:
     futures = [poll_payer.submit(p, limit_per_payer) for p in list_payers()]
     results = [await asyncio.to_thread(f.result) for f in futures]
     await start_review_runs([t for r in results for t in r["review_task_ids"]])
-    reopened = [tuple(pair) for r in results for pair in r["reopened"]]
-    await start_appeal_runs(
-        [denial for denial, _ in reopened],
-        keys={denial: reopened_key(denial, n) for denial, n in reopened},
-    )
+    # An upheld appeal's denial has its next review open (no run until it is decided).
     counted = ("asked", "accepted", "pending", "finalized", "needs_review", "payer_errors",
                "appeals_overturned", "appeals_upheld")  # fmt: skip
     return {key: sum(r[key] for r in results) for key in counted}

@@ -55,11 +55,16 @@ def apply_decision(task_id: int, decision_id: int) -> str:
 @task(cache_policy=NO_CACHE)
 @phi_safe
 def resume_recorded_decisions() -> int:
-    """Resume runs whose decision was recorded while Prefect could not be reached."""
-    from claimdesk.workqueue.resolve import reconcile_resumes
-    from tasks.resume import resume_with_reference
+    """Resume runs whose decision was recorded while Prefect could not be reached.
 
-    return sum(o.resumed for o in reconcile_resumes(engine(), resume_with_reference))
+    A denial's decision whose ``appeal`` run could not be started then gets it now
+    (keyed by the decision: a start that did reach Prefect is found, not repeated).
+    """
+    from claimdesk.workqueue.resolve import reconcile_resumes
+    from tasks.resume import resume_with_reference, start_appeal_run
+
+    outcomes = reconcile_resumes(engine(), resume_with_reference, start_appeal_run)
+    return sum(o.resumed for o in outcomes)
 
 
 # A run in one of these states will never apply its task's decision.
@@ -74,7 +79,8 @@ def review_tasks_needing_a_run() -> list[tuple[int, str, int | None]]:
     Open tasks whose run was never started (Prefect was down when the batch flow
     ran), and tasks whose run was cancelled or crashed: a replacement run applies
     the stored decision, or waits for one. A denial's task is named by its denial,
-    whose ``appeal`` run carries on from where the denial stands.
+    whose ``appeal`` run carries on from where the denial stands; a denial's task
+    without a run is not one of these (its decision starts the run).
     """
     from uuid import UUID
 
@@ -91,7 +97,9 @@ def review_tasks_needing_a_run() -> list[tuple[int, str, int | None]]:
                 else f"review-task-{row.task_id}"
             )
             if row.flow_run_id is None:
-                if row.status != "resolved":
+                # A denial's undecided task needs no run: its decision starts one
+                # (``resume_recorded_decisions`` retries a start that failed).
+                if row.status != "resolved" and row.denial_id is None:
                     needed.append((row.task_id, f"{name}-task-{row.task_id}", row.denial_id))
                 continue
             run = client.read_flow_run(UUID(row.flow_run_id))

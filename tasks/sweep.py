@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from claimdesk.clock import today
 from claimdesk.db import session_scope
+from claimdesk.denials.service import open_denial_review
 from claimdesk.denials.workflow import (
     appeals_waiting_to_send,
     denials_without_a_review,
@@ -29,6 +30,9 @@ def sweep_deadlines() -> dict[str, Any]:
         run = sweep_review_deadlines(session, today=day)
         unsent = appeals_waiting_to_send(session)
         reopened = denials_without_a_review(session)
+        # Reopened by mail: a person's review first, so its review opens, not a run.
+        for denial_id, _round in reopened:
+            open_denial_review(session, denial_id, today=day)
     # Appends are unchained on the request path; the sweep chains them in order and
     # writes a signed checkpoint outside the database every N events.
     sealed = seal_and_checkpoint(engine(), settings)

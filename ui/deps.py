@@ -12,8 +12,13 @@ from sqlalchemy.engine import Engine
 from claimdesk.db import make_engine
 from claimdesk.documents import DocumentStore, make_document_store
 from claimdesk.settings import Settings
-from claimdesk.workqueue.resolve import Resumer
-from tasks.resume import resume_unavailable, resume_with_reference
+from claimdesk.workqueue.resolve import Resumer, Starter
+from tasks.resume import (
+    resume_unavailable,
+    resume_with_reference,
+    start_appeal_run,
+    start_unavailable,
+)
 
 
 def get_settings() -> Settings:
@@ -45,3 +50,10 @@ def get_resumer() -> Resumer:
     if get_settings().prefect_api_url:
         return resume_with_reference
     return resume_unavailable
+
+
+def get_starter() -> Starter:
+    """Starts a denial's ``appeal`` run on its first decision; without an API, the reconciler."""
+    if get_settings().prefect_api_url:
+        return start_appeal_run
+    return start_unavailable

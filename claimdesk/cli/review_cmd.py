@@ -15,7 +15,7 @@ from claimdesk.errors import ClaimdeskError
 
 if TYPE_CHECKING:
     from claimdesk.settings import Settings
-    from claimdesk.workqueue.resolve import Resumer
+    from claimdesk.workqueue.resolve import Resumer, Starter
 
 app = typer.Typer(help="Review tasks (the human work queue).", no_args_is_help=True)
 
@@ -29,6 +29,16 @@ def resumer_for(settings: Settings) -> Resumer:
     # Never let Prefect's client start an ephemeral server of its own.
     os.environ["PREFECT_API_URL"] = settings.prefect_api_url
     return resume_with_reference
+
+
+def starter_for(settings: Settings) -> Starter:
+    """Start a denial's ``appeal`` run on its first decision (see ``resumer_for``)."""
+    from tasks.resume import start_appeal_run, start_unavailable
+
+    if not settings.prefect_api_url:
+        return start_unavailable
+    os.environ["PREFECT_API_URL"] = settings.prefect_api_url
+    return start_appeal_run
 
 
 @app.command("list")
@@ -115,7 +125,12 @@ def resolve(
     engine = open_engine()
     try:
         outcome = resolve_review(
-            engine, task_id=task_id, username=user, decision=payload, resumer=resumer_for(settings)
+            engine,
+            task_id=task_id,
+            username=user,
+            decision=payload,
+            resumer=resumer_for(settings),
+            starter=starter_for(settings),
         )
     except ClaimdeskError as exc:
         exit_with_error(exc)

@@ -14,6 +14,11 @@ An appeal sent electronically gets its outcome from the payer
 (``track_appeal_outcomes``, run by status polling); an overturned appeal's money
 comes in the payer's next 835. One sent by fax or mail gets its outcome from the
 specialist (``record_appeal_outcome``, through the app or the CLI).
+
+A denial's run exists only while it has work of its own or a person it waits on
+after the first review: the 835's posting opens the first review, an upheld
+appeal's outcome (or the sweep, for one recorded by mail) opens the next round's,
+and each round's decision starts the run (``claimdesk.workqueue.resolve``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from typing import Literal
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from claimdesk.clock import today
 from claimdesk.db import session_scope
 from claimdesk.denials import appeals, due_date, load_routing_table
 from claimdesk.denials import service as denials
@@ -303,7 +309,7 @@ def denials_without_a_review(session: Session) -> list[tuple[int, int]]:
     """(denial id, round) of open denials no task waits on: reopened outside a run.
 
     An appeal upheld by mail, recorded by a specialist, reopens its denial; the sweep
-    starts the ``appeal`` run that works it again (the round keeps its key apart).
+    opens its next review round (``open_denial_review``), whose decision starts the run.
     """
     found = []
     for denial in session.exec(select(Denial).where(Denial.status == "open")).all():
@@ -323,11 +329,6 @@ def _denial_tasks(session: Session, denial: Denial) -> list[ReviewTask]:
         ).all()
         if task.context.get("denial_id") == denial.id
     ]
-
-
-def reopened_key(denial_id: int, review_round: int) -> str:
-    """The idempotency key of the run that works a reopened denial's next round."""
-    return f"denial-{denial_id}-round-{review_round}"
 
 
 def record_mail_appeal_outcome(
@@ -384,6 +385,7 @@ def track_appeal_outcomes(engine: Engine, settings: Settings, payer_id: int) -> 
     if not pending:
         return run
     client = client_for(payer, settings=settings, engine=engine)
+    day = today(settings)
     try:
         for appeal_id, payer_appeal_id in pending:
             run.asked += 1
@@ -403,6 +405,8 @@ def track_appeal_outcomes(engine: Engine, settings: Settings, payer_id: int) -> 
                     denial = session.get(Denial, appeal.denial_id)
                     assert denial is not None
                     run.reopened.append((denial.id or 0, len(_denial_tasks(session, denial))))
+                    # The next round is a person's first: its review opens now, no run.
+                    denials.open_denial_review(session, denial.id or 0, today=day)
                 else:
                     run.overturned += 1
     finally:

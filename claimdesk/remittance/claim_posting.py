@@ -4,8 +4,8 @@
 to the claim's lines (REF*6R, then procedure + charge). ``post_claim`` posts the
 money to the encounter's ledger (payments; contractual adjustments written off;
 patient responsibility to the patient; OA-23 nothing; denials stay open),
-creates ``Denial`` rows (true duplicates closed), moves the claim along the
-state machine, flags underpayments against the fee schedule, and hands patient
+creates ``Denial`` rows (true duplicates closed) each with its review task, moves
+the claim along the state machine, flags underpayments against the fee schedule, and hands patient
 responsibility to the next payer (``cob_service``). Called by
 ``remittance_service.post_remittance``, which guards idempotency.
 """
@@ -24,6 +24,7 @@ from claimdesk.claims.fees import expected_allowed
 from claimdesk.claims.ledger import ZERO, account_claim_id, ensure_charge, post_entry
 from claimdesk.claims.moves import move_claim
 from claimdesk.denials import Route, RoutingTable
+from claimdesk.denials.service import open_denial_review
 from claimdesk.review.tasks import ensure_review_task
 from claimdesk.x12.models import Adjustment as X12Adjustment
 from claimdesk.x12.models import ClaimPayment as X12ClaimPayment
@@ -177,6 +178,7 @@ def post_claim(
     crossover_carrier: str | None,
     allowed_by_service: dict[int, Decimal],
     actor: str,
+    today: date | None = None,
 ) -> ClaimPosting:
     assert claim.id is not None and claim_payment.id is not None
     cp = claim_payment
@@ -247,6 +249,10 @@ def post_claim(
         return ClaimPosting(claim.id)
 
     denial_ids = _create_denials(session, claim, cp, lines, effective, status="open")
+    # Each denial's review opens with the posting: a person is its first step, so no
+    # run exists until that person decides (``claimdesk.workqueue.resolve``).
+    for denial_id in denial_ids:
+        open_denial_review(session, denial_id, today=today)
     open_denied = sum(
         (x.row.amount for x in lines if _is_denial(x) and x.row.group_code != "PR"), ZERO
     )

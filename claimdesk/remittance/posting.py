@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -125,8 +126,12 @@ def post_remittance(
     document_id: int | None,
     routing: RoutingTable | None = None,
     actor: str = "system:remittance",
+    today: date | None = None,
 ) -> PostingReport:
-    """Post every 835 set of a document; see the module docstring. Flushes only."""
+    """Post every 835 set of a document; see the module docstring. Flushes only.
+
+    ``today`` (claimdesk's clock) prices the denials' review tasks opened here.
+    """
     payer = session.get(Payer, payer_id)
     if payer is None:
         raise NotFound(f"no payer {payer_id}")
@@ -153,7 +158,7 @@ def post_remittance(
         checked = check_models(sets)
         claims = (iter(remittance.claims) for remittance in sets)
     outcomes = tuple(
-        _post_set(session, table, payer, check, set_claims, document_id, crossovers, actor)
+        _post_set(session, table, payer, check, set_claims, document_id, crossovers, actor, today)
         for check, set_claims in zip(checked, claims, strict=True)
     )
     return PostingReport(document_id, outcomes)
@@ -252,6 +257,7 @@ def _post_set(
     document_id: int | None,
     crossovers: dict[str, str],
     actor: str,
+    today: date | None = None,
 ) -> SetOutcome:
     """Post one set whose ``claims`` are read one at a time (none when it posts nothing)."""
     digest = remittance.digest
@@ -321,6 +327,7 @@ def _post_set(
                 crossover_carrier=crossovers.get(clp.patient_control_number),
                 allowed_by_service=allowed,
                 actor=actor,
+                today=today,
             )
         )
     plb_ids = _post_provider_adjustments(session, new, remittance.provider_adjustments)

@@ -11,10 +11,12 @@ cannot be read is kept as an exception of the mailbox's payer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from claimdesk.clock import today
 from claimdesk.db import session_scope
 from claimdesk.gateway.errors import PayerError
 from claimdesk.gateway.factory import client_for, payer_mailboxes
@@ -39,6 +41,7 @@ class RemittanceRun:
 def retrieve_remittances(engine: Engine, settings: Settings) -> RemittanceRun:
     """Retrieve and post every waiting 835 of every payer mailbox."""
     run = RemittanceRun()
+    day = today(settings)  # the denials' review tasks opened at posting are priced on it
     with Session(engine) as session:
         payers = session.exec(select(Payer).order_by(col(Payer.id))).all()
     edi_ids = {p.payer_id.upper(): p.id for p in payers if p.id is not None}
@@ -55,7 +58,7 @@ def retrieve_remittances(engine: Engine, settings: Settings) -> RemittanceRun:
             run.files += 1
             payer_id = sender_payer_id(retrieved.payload, edi_ids) or mailbox.id
             assert payer_id is not None
-            post_file(engine, retrieved.payload, payer_id, retrieved.document_id, run)
+            post_file(engine, retrieved.payload, payer_id, retrieved.document_id, run, day)
     return run
 
 
@@ -82,12 +85,21 @@ def sender_payer_id(data: bytes, edi_ids: dict[str, int]) -> int | None:
 
 
 def post_file(
-    engine: Engine, data: bytes, payer_id: int, document_id: int | None, run: RemittanceRun
+    engine: Engine,
+    data: bytes,
+    payer_id: int,
+    document_id: int | None,
+    run: RemittanceRun,
+    day: date | None = None,
 ) -> None:
     """Post one file in one transaction and add what happened to ``run``."""
     with session_scope(engine) as session:
         report = post_remittance(
-            session, document_bytes_or_parsed=data, payer_id=payer_id, document_id=document_id
+            session,
+            document_bytes_or_parsed=data,
+            payer_id=payer_id,
+            document_id=document_id,
+            today=day,
         )
     for outcome in report.outcomes:
         if outcome == "posted":

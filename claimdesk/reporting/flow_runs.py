@@ -148,7 +148,12 @@ def read_flow_run_state(
 
 
 def needs_attention(runs: list[FlowRunSummary]) -> dict[str, list[FlowRunSummary]]:
-    """Failed or crashed, late, and suspended (waiting for a person) runs."""
+    """Failed or crashed, late, and suspended (waiting for a person's decision) runs.
+
+    Not every task waiting for a person has a run: a denial's review has none until it
+    is decided (its decision starts the run), so the queue's open tasks, not these,
+    count the work waiting for people.
+    """
     return {
         "failed": [r for r in runs if r.state_type in ("FAILED", "CRASHED")],
         "late": [r for r in runs if r.state_name == "Late"],

@@ -6,6 +6,13 @@ If Prefect cannot be reached the decision is kept and ``reconcile_resumes``
 resumes the run later; a decision is never lost and never applied twice
 (the flow marks it applied in the same transaction as its effects).
 
+A denial's review opens when its 835 is posted, with no run: a person is its
+first step, so nothing needs orchestrating until that person decides. The
+decision then *starts* the denial's ``appeal`` run (a ``Starter``, passed in
+like the resumer: Prefect stays out of claimdesk), keyed by the decision so a
+retry by ``reconcile_resumes`` finds the same run; the run finds the recorded
+decision and goes on without pausing.
+
 Who may resolve a kind and what its decision must satisfy are the kind's row in
 ``claimdesk.workqueue.kinds``, checked here for every caller (app, CLI, tests).
 """
@@ -28,8 +35,9 @@ from claimdesk.access.duties import require_separation
 from claimdesk.access.permissions import require
 from claimdesk.db import session_scope
 from claimdesk.errors import NotFound, ReviewConflict, ValidationFailed
+from claimdesk.review.decisions import kinds_about
 from claimdesk.review.status import OPEN_STATUSES, RESOLVED
-from claimdesk.review.tasks import sql_literal, status_guard
+from claimdesk.review.tasks import sql_literal, status_guard, subject_id
 from claimdesk.workqueue.appliers import apply_recorded_decision
 from claimdesk.workqueue.caller import Caller, active_caller
 from claimdesk.workqueue.kinds import kinds_for_role, review_kind
@@ -170,6 +178,10 @@ def _record(
 Resumer = Callable[[str, int], None]
 """Resumes flow run ``flow_run_id`` with decision ``decision_id``; raises when it cannot."""
 
+Starter = Callable[[int, str], str]
+"""Starts denial ``denial_id``'s ``appeal`` run under idempotency key ``key``; returns the
+run's id (the same run for the same key); raises when it cannot."""
+
 
 @dataclass(frozen=True)
 class ResolveOutcome:
@@ -180,22 +192,40 @@ class ResolveOutcome:
 
 
 def resolve_review(
-    engine: Engine, *, task_id: int, username: str, decision: dict[str, Any], resumer: Resumer
+    engine: Engine,
+    *,
+    task_id: int,
+    username: str,
+    decision: dict[str, Any],
+    resumer: Resumer,
+    starter: Starter | None = None,
 ) -> ResolveOutcome:
-    """Record the decision (committed), then resume the flow run with its reference."""
+    """Record the decision (committed), then resume the flow run with its reference.
+
+    A denial's task no run waits on gets its run started (``starter``); without a
+    starter, or when the start fails, ``reconcile_resumes`` starts it later.
+    """
     with session_scope(engine) as session:
         user = active_caller(session, username)  # unknown or disabled: refused, audited
         require(user, "task.resolve", session=session)
         _stored, decision_id, flow_run_id = _record(
             session=session, task_id=task_id, user=user, decision=decision, commits_next=True
         )
-    return _try_resume(engine, task_id, flow_run_id, decision_id, resumer)
+    return _try_resume(engine, task_id, flow_run_id, decision_id, resumer, starter)
 
 
 def _try_resume(
-    engine: Engine, task_id: int, flow_run_id: str | None, decision_id: int, resumer: Resumer
+    engine: Engine,
+    task_id: int,
+    flow_run_id: str | None,
+    decision_id: int,
+    resumer: Resumer,
+    starter: Starter | None = None,
 ) -> ResolveOutcome:
     if flow_run_id is None:
+        denial_id = _denial_of(engine, task_id)
+        if denial_id is not None:
+            return _start_run(engine, task_id, denial_id, decision_id, starter)
         return ResolveOutcome(task_id, decision_id, False, "decision recorded; no flow run waits")
     try:
         resumer(flow_run_id, decision_id)
@@ -216,6 +246,44 @@ _MARK_RESUMED = (
     .where(_DECISION.c.id == bindparam("decision_id"))
     .values(resumed_at=bindparam("now"))
 )
+# The started run is the task's: the sweep replaces it if it dies before applying.
+_BIND_STARTED = (
+    update(_TASK)
+    .where(_TASK.c.id == bindparam("task_id"), _TASK.c.flow_run_id.is_(None))
+    .values(flow_run_id=bindparam("run_id"))
+)
+
+
+def _denial_of(engine: Engine, task_id: int) -> int | None:
+    """The denial a task is about (its ``appeal`` run works it), or None."""
+    with Session(engine) as session:
+        task = session.get(ReviewTask, task_id)
+        if task is None or task.kind not in kinds_about("denial_id"):
+            return None
+        return subject_id(task)
+
+
+def _start_run(
+    engine: Engine, task_id: int, denial_id: int, decision_id: int, starter: Starter | None
+) -> ResolveOutcome:
+    if starter is None:
+        return ResolveOutcome(
+            task_id, decision_id, False, "decision recorded; run start deferred (no starter)"
+        )
+    try:
+        # One key per decision: a retry (reconciler, second click) finds the same run.
+        run_id = starter(denial_id, f"denial-{denial_id}-decision-{decision_id}")
+    except Exception as exc:  # Prefect down: the reconciler starts it
+        return ResolveOutcome(
+            task_id,
+            decision_id,
+            False,
+            f"decision recorded; run start deferred ({type(exc).__name__})",
+        )
+    with engine.begin() as connection:
+        connection.execute(_MARK_RESUMED, {"decision_id": decision_id, "now": utcnow()})
+        connection.execute(_BIND_STARTED, {"task_id": task_id, "run_id": run_id})
+    return ResolveOutcome(task_id, decision_id, True, "decision recorded; flow run started")
 
 
 def decisions_awaiting_resume(session: Session) -> list[tuple[int, str | None, int]]:
@@ -227,11 +295,16 @@ def decisions_awaiting_resume(session: Session) -> list[tuple[int, str | None, i
     return [(t or 0, f, d or 0) for t, f, d in rows]
 
 
-def reconcile_resumes(engine: Engine, resumer: Resumer) -> list[ResolveOutcome]:
-    """Resume every run whose decision was recorded but not yet delivered."""
+def reconcile_resumes(
+    engine: Engine, resumer: Resumer, starter: Starter | None = None
+) -> list[ResolveOutcome]:
+    """Resume every run whose decision was recorded but not yet delivered.
+
+    A denial's decision whose run never started (Prefect was down) gets it started.
+    """
     with session_scope(engine) as session:
         pending = decisions_awaiting_resume(session)
-    return [_try_resume(engine, t, f, d, resumer) for t, f, d in pending]
+    return [_try_resume(engine, t, f, d, resumer, starter) for t, f, d in pending]
 
 
 def check_decision(kind: str, decision: dict[str, Any]) -> list[str]:
@@ -249,12 +322,19 @@ def check_decision(kind: str, decision: dict[str, Any]) -> list[str]:
 
 
 def submit_decision(
-    engine: Engine, *, username: str, task_id: int, decision: dict[str, Any], resumer: Resumer
+    engine: Engine,
+    *,
+    username: str,
+    task_id: int,
+    decision: dict[str, Any],
+    resumer: Resumer,
+    starter: Starter | None = None,
 ) -> ResolveOutcome:
     """Record the decision and resume the waiting flow run (or defer the resume).
 
     A task no flow run waits for (created by hand or by a finished run) has nobody
-    to apply its decision, so it is applied here, in the same way the flow would.
+    to apply its decision, so it is applied here, in the same way the flow would;
+    a denial's starts its ``appeal`` run instead (the letter and sending are steps).
     """
     with session_scope(engine) as session:
         user = load_active_user(session, username)
@@ -270,7 +350,12 @@ def submit_decision(
                 details={"task_id": task_id, "kind": task.kind},
             )
     outcome = resolve_review(
-        engine, task_id=task_id, username=username, decision=decision, resumer=resumer
+        engine,
+        task_id=task_id,
+        username=username,
+        decision=decision,
+        resumer=resumer,
+        starter=starter,
     )
     if outcome.message.endswith("no flow run waits"):
         with session_scope(engine) as session:

@@ -67,7 +67,11 @@ def _denied(
         services=(Svc("99214", "200", "0", cas, ref=f"{claim.id}-1"),),
     )
     report = post_remittance(
-        session, document_bytes_or_parsed=remit([clp]), payer_id=payer.id, document_id=None
+        session,
+        document_bytes_or_parsed=remit([clp]),
+        payer_id=payer.id,
+        document_id=None,
+        today=TODAY,  # the review task posting opens is priced on claimdesk's clock
     )
     denials = [session.get(Denial, i) for i in report.denial_ids]
     return claim, [d for d in denials if d is not None]

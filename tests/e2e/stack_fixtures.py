@@ -55,6 +55,22 @@ def flow_run_state(flow_run_id: str) -> str:
     return asyncio.run(read())
 
 
+def flow_runs_of(flow_name: str) -> list[Any]:
+    """Every run of flow ``flow_name`` the Prefect server knows (any state)."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    async def read() -> list[Any]:
+        async with get_client() as client:
+            return list(
+                await client.read_flow_runs(
+                    flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])), limit=200
+                )
+            )
+
+    return asyncio.run(read())
+
+
 def flow_run_history(flow_run_id: str) -> list[str]:
     """The names of every state the run has been in, oldest first (Suspended, Running, ...)."""
     from prefect.client.orchestration import get_client

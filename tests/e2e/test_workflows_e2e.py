@@ -28,10 +28,13 @@ from claimdesk.migrate import upgrade_database
 from claimdesk.stack import Stack, prefect_database_for
 from claimdesk.workqueue.resolve import resolve_review
 from models import Claim, ClaimLine, Coverage, Diagnosis, Patient, ReviewTask, User
-from tasks.resume import resume_with_reference
+from tasks.resume import resume_with_reference, start_appeal_run
 from tests.e2e.phi_scan import database_text, files_text, find_phi, phi_patterns
 from tests.e2e.stack_fixtures import (
     decisions_applied,
+    flow_run_history,
+    flow_run_state,
+    flow_runs_of,
     free_ports,
     open_tasks,
     run_flow,
@@ -312,8 +315,10 @@ def _work_the_queue(engine: Engine, store: Any) -> set[str]:
         tasks = open_tasks(engine)
         if not tasks:
             return kinds
+        # A denial's first review has no run until it is decided; every other task's does.
+        waited = [t for t in tasks if not (t.kind == "denial" and t.flow_run_id is None)]
         wait_until(
-            lambda tasks=tasks: suspended(engine, tasks),  # type: ignore[misc]
+            lambda tasks=waited: suspended(engine, tasks),  # type: ignore[misc]
             timeout=240,
             what="review runs to suspend",
         )
@@ -325,6 +330,7 @@ def _work_the_queue(engine: Engine, store: Any) -> set[str]:
                 username="lee" if task.kind == "write_off_approval" else "sam",
                 decision=decide(task, engine, store),
                 resumer=resume_with_reference,
+                starter=start_appeal_run,
             )
             assert outcome.resumed, outcome.message
         wait_until(lambda: decisions_applied(engine), timeout=240, what="decisions to apply")
@@ -508,3 +514,97 @@ def test_decision_recorded_while_prefect_is_down_is_applied_once_after(
     assert claim is not None and claim.status == "queued"
     assert decision is not None and decision.applied_at is not None
     assert len(applied) == 1
+
+
+def _appeal_runs_of(denial_id: int) -> list[Any]:
+    return [r for r in flow_runs_of("appeal") if r.parameters.get("denial_id") == denial_id]
+
+
+def _denial_status(engine: Engine, denial_id: int) -> str:
+    from models import Denial
+
+    with Session(engine) as session:
+        denial = session.get(Denial, denial_id)
+        assert denial is not None
+        return denial.status
+
+
+def _applied_events(engine: Engine, task_id: int) -> int:
+    from models import AuditEvent
+
+    with Session(engine) as session:
+        return len(
+            session.exec(
+                select(AuditEvent).where(
+                    AuditEvent.action == "decision.applied", AuditEvent.entity_id == str(task_id)
+                )
+            ).all()
+        )
+
+
+WRITE_OFF = {"action": "write_off", "reason": "CO-50: not recoverable"}
+
+
+def test_a_posted_denial_waits_without_a_run_and_its_decision_starts_one(
+    e2e: tuple[Stack, Engine, Seeded],
+) -> None:
+    """No run per denial at posting, none from the reconciler; the decision starts it."""
+    from tests.denials.test_denial_run_on_decision import posted_denial
+
+    _stack, engine, _seeded = e2e
+    denial_id, task_id = posted_denial(engine)
+    assert task_id in {t.id for t in open_tasks(engine)}  # in the queue, for a person
+    # The reconciler's pass (restart_lost_runs) gives an undecided denial's task no run.
+    run_flow("reconcile-reviews/reconcile-reviews")
+    assert _appeal_runs_of(denial_id) == []
+    outcome = resolve_review(
+        engine,
+        task_id=task_id,
+        username="sam",
+        decision=WRITE_OFF,
+        resumer=resume_with_reference,
+        starter=start_appeal_run,
+    )
+    assert outcome.resumed and "started" in outcome.message, outcome.message
+    wait_until(
+        lambda: _denial_status(engine, denial_id) == "written_off",
+        timeout=180,
+        what="the started appeal run to write the denial off",
+    )
+    [run] = _appeal_runs_of(denial_id)
+    wait_until(lambda: flow_run_state(str(run.id)) == "COMPLETED", timeout=60, what="the run")
+    # It never paused: the decision was there when it started.
+    assert "Suspended" not in flow_run_history(str(run.id))
+    assert _applied_events(engine, task_id) == 1
+
+
+def test_a_denial_decided_while_prefect_is_down_gets_one_run_from_the_reconciler(
+    e2e: tuple[Stack, Engine, Seeded],
+) -> None:
+    from tests.denials.test_denial_run_on_decision import posted_denial
+
+    stack, engine, _seeded = e2e
+    if not stack.prefect_database_url:
+        pytest.skip("checked on the PostgreSQL-backed Prefect server a busy office runs")
+    denial_id, task_id = posted_denial(engine)
+    stack.kill("prefect-server")
+    outcome = resolve_review(
+        engine,
+        task_id=task_id,
+        username="sam",
+        decision=WRITE_OFF,
+        resumer=resume_with_reference,
+        starter=start_appeal_run,
+    )
+    assert not outcome.resumed and "run start deferred" in outcome.message, outcome.message
+    stack.start_prefect()
+    run_flow("reconcile-reviews/reconcile-reviews")
+    run_flow("reconcile-reviews/reconcile-reviews")  # a second pass starts nothing more
+    wait_until(
+        lambda: _denial_status(engine, denial_id) == "written_off",
+        timeout=180,
+        what="the reconciler's appeal run to write the denial off",
+    )
+    run_flow("sweep-review-deadlines/sweep-review-deadlines")  # nor does the sweep
+    assert len(_appeal_runs_of(denial_id)) == 1
+    assert _applied_events(engine, task_id) == 1

@@ -4,11 +4,12 @@ PostgreSQL for the app and for Prefect's server, two process workers pulling fro
 ``claimdesk`` pool with ``--limit 8`` each, the review queue first: the settings of
 docs/running-at-scale.md that apply on one machine (one API server, so no Redis;
 documents on the local store). ``claims`` demo claims, ready, go through submission
-(837 batches of 500), acknowledgements, status polling and 835 posting (each denial
-starts its ``appeal`` run, which waits for a person). Reported: claims/min over the
-whole pipeline and the time of each flow (the slowest stage). Held: every claim
-version reached the payer in one interchange, each 835 posted once, every ledger
-identity, every claim accepted or adjudicated.
+(837 batches of 500), acknowledgements, status polling and 835 posting (each denial's
+review task opens with the posting; no ``appeal`` run starts until a person decides).
+Reported: claims/min over the whole pipeline and the time of each flow (the slowest
+stage). Held: every claim version reached the payer in one interchange, each 835
+posted once, every ledger identity, every claim accepted or adjudicated, every open
+denial with its open review task in the queue and no ``appeal`` run started.
 
 ``make soak`` runs 10,000 claims; ``CLAIMDESK_DAY_CLAIMS`` sets another number.
 """
@@ -25,7 +26,8 @@ import pytest
 from sqlmodel import Session, select
 
 from claimdesk.claims.ledger import check_all_ledger_identities
-from models import LedgerEntry, Remittance
+from models import Denial, LedgerEntry, Remittance, ReviewTask
+from tests.e2e.stack_fixtures import flow_runs_of
 from tests.reliability.stack_runs import (
     advance,
     claim_statuses,
@@ -82,6 +84,18 @@ def test_a_days_claims_through_the_pipeline_on_postgresql_with_two_workers(
             remittances = session.exec(select(Remittance)).all()
             keys = session.exec(select(LedgerEntry.source_key)).all()
             assert check_all_ledger_identities(session) == []
+            open_denials = set(session.exec(select(Denial.id).where(Denial.status == "open")))
+            reviewed = {
+                t.context.get("denial_id")
+                for t in session.exec(
+                    select(ReviewTask).where(
+                        ReviewTask.kind == "denial", ReviewTask.status == "open"
+                    )
+                )
+            }
+        assert open_denials and open_denials <= reviewed, sorted(open_denials - reviewed)[:20]
+        appeal_runs = len(flow_runs_of("appeal"))
+        assert appeal_runs == 0, appeal_runs
         traces = [(r.payer_id, r.trace_number) for r in remittances]
         assert remittances and len(set(traces)) == len(traces)
         assert len(set(keys)) == len(keys)
@@ -93,5 +107,6 @@ def test_a_days_claims_through_the_pipeline_on_postgresql_with_two_workers(
             + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in stages.items())
             + f"; slowest {slowest}; {len(received)} claim versions each in one interchange, "
             f"{len(remittances)} 835s and {len(keys)} ledger entries each once; "
+            f"{len(open_denials)} denials each with its review task, {appeal_runs} appeal runs; "
             f"{dict(Counter(statuses.values()))}; setup (seed + stack) {setup_s:.0f} s"
         )

@@ -15,7 +15,7 @@ from claimdesk.errors import ClaimdeskError, ReviewConflict, ValidationFailed
 from claimdesk.workqueue import forms, resolve
 from claimdesk.workqueue.task_view import TaskView
 from ui.components import decision_form
-from ui.deps import get_resumer
+from ui.deps import get_resumer, get_starter
 
 
 def decide(engine: Engine, user: SignedInUser, view: TaskView) -> None:
@@ -42,6 +42,7 @@ def decide(engine: Engine, user: SignedInUser, view: TaskView) -> None:
             task_id=task_id,
             decision=drawn.decision,
             resumer=get_resumer(),
+            starter=get_starter(),
         )
     except ReviewConflict as exc:
         st.warning(f"Someone else got there first: {exc}")

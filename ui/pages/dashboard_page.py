@@ -147,6 +147,11 @@ def flow_runs() -> None:
     base = (settings.prefect_api_url or "").rstrip("/").removesuffix("/api")
     for label, group in prefect_runs.needs_attention(runs).items():
         st.subheader(f"{label.capitalize()} ({len(group)})")
+        if label == "suspended":
+            st.caption(
+                "Runs paused for a decision. A denial waiting for its review has no run "
+                "yet (the decision starts it): the queue's open tasks count all waiting work."
+            )
         if group:
             st.dataframe(
                 [
