@@ -1,12 +1,14 @@
-"""Two workers, each on a host of its own, one of them killed halfway: nothing lost, twice.
+"""Two workers, each on a host of its own, one killed halfway: nothing lost, nothing twice.
 
 Each worker runs in a network namespace of its own (tests/reliability/netns.py), joined
 to the root namespace by a veth link on a bridge; PostgreSQL (a throwaway cluster for
 the app and Prefect, listening on the link), the Prefect API and the payer simulator
-listen on the bridge's address, and inside a host 127.0.0.1 answers nothing, so all a
-worker does goes over its link. The second host is set up as a remote one would be:
-``claimdesk prefect bootstrap --api URL`` run there against the server (one payer's
-limit removed first: it creates exactly that, and a second run changes nothing).
+(behind https, with the payers' credentials, as a payer off this machine must be: the
+gateway sends plain http to loopback only) listen on the bridge's address, and inside
+a host 127.0.0.1 answers nothing, so all a worker does goes over its link. The second
+host is set up as a remote one would be: ``claimdesk prefect bootstrap --api URL`` run
+there against the server (one payer's limit removed first: it creates exactly that,
+and a second run changes nothing).
 
 240 claims, ready, go through submission (interchanges of 2), acknowledgements and 835
 posting. Once the submission run has sent half its interchanges, every process on the
