@@ -7,7 +7,7 @@ before the engine can run the first task; Prefect's own start-up is the same for
 any flow, so the difference is the module. Timed, each as a whole process from
 the repository root, best of N:
 
-- **ours**: ``python -c "import flows.appeal"`` (one ``appeal`` run per denial);
+- **ours**: ``python -c "import flows.appeal"`` (one ``appeal`` run per decided denial);
 - **baseline**: ``python -c`` defining a bare ``@flow`` (``from prefect import flow``).
 
 Checked: each process exits 0 and the module defines its flow. ``-X importtime``
