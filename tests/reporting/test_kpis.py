@@ -175,6 +175,8 @@ def build_kpi_practice(session: Session) -> dict[str, int]:
                 decided_at=decided,
             )
         )
+    # Posting opened each denial's review task; c6's was worked (the write-off above).
+    _task(session, "denial", c6, age_days=0, due_in=None, status="resolved")
     _task(session, "denial", c3, age_days=3, due_in=-1)
     _task(session, "denial", c7, age_days=10, due_in=5)
     _task(session, "remittance", c1, age_days=40, due_in=None)
