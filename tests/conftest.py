@@ -8,6 +8,13 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _prefect_auth_string_stays_in_its_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command run beside a stack exports the stack's auth string for Prefect's client
+    (claimdesk.cli._context); in one test process it must not reach the next test."""
+    monkeypatch.delenv("PREFECT_API_AUTH_STRING", raising=False)
+
+
 @pytest.fixture(scope="session")
 def moto_s3_endpoint() -> Iterator[str]:
     """URL of moto's server over HTTP, for S3 (and KMS) tests, for the whole session.
