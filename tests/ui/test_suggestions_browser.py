@@ -13,7 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from claimdesk.db import session_scope
-from models import AuditEvent, ClaimLine, LearnedRule, ReviewTask, User
+from claimdesk.workqueue.appliers import apply_recorded_decision
+from models import AuditEvent, ClaimLine, LearnedRule, ReviewDecision, ReviewTask, User
 from tests.learning.corrections import corrected, denial_task
 from tests.learning.history import Line, office
 from tests.ui import test_browser as real_app
@@ -110,11 +111,21 @@ def test_a_specialist_applies_the_learned_fix_on_the_denial_in_one_click(
     page.get_by_role("button", name="Submit decision").wait_for()  # the form, below the fix
     real_app._shot(page, "task-learned-fix")
     page.get_by_role("button", name="Apply the learned fix").click()
-    page.get_by_text("decision recorded and applied").wait_for()
+    # A denial's decision starts its appeal run, which applies it; this app has no Prefect,
+    # so the start waits for the reconciler and the decision is kept.
+    page.get_by_text("decision recorded; run start deferred").wait_for()
 
     with Session(app_server["engine"]) as session:
         task = session.get(ReviewTask, task_id)
         assert task is not None and task.status == "resolved"
+        decision = session.exec(
+            select(ReviewDecision).where(ReviewDecision.review_task_id == task_id)
+        ).one()
+        assert decision.applied_at is None
+    # What the appeal run does first with the decision it finds: apply it.
+    with session_scope(app_server["engine"]) as session:
+        apply_recorded_decision(session=session, task_id=task_id, decision_id=decision.id or 0)
+    with Session(app_server["engine"]) as session:
         line = session.exec(select(ClaimLine).where(ClaimLine.claim_id == task.claim_id)).one()
         assert line.modifiers == ["GP"]
         offered = session.exec(
