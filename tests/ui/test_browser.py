@@ -24,6 +24,7 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
+from claimdesk.access.sessions import COOKIE_NAME
 from claimdesk.db import make_engine
 from claimdesk.settings import Settings
 from models import Claim, ReviewDecision, ReviewTask
@@ -134,6 +135,13 @@ def _sign_in(browser: Any, url: str, username: str) -> Any:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     finish_sign_in(page, username)  # admins and managers enter a TOTP code
+    # The session cookie comes from a request the page makes after sign-in; a test that
+    # follows a link (page.goto) before it lands would meet the sign-in form again.
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        if any(c["name"] == COOKIE_NAME for c in page.context.cookies()):
+            break
+        time.sleep(0.2)
     return page
 
 

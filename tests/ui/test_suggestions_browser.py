@@ -104,7 +104,9 @@ def test_a_specialist_applies_the_learned_fix_on_the_denial_in_one_click(
     task_id = worked_denials
     page = real_app._sign_in(browser, app_server["url"], "spec1")
     page.goto(f"{app_server['url']}/task?task={task_id}")
-    page.get_by_role("heading", name=f"Task {task_id} · denial").wait_for()
+    # The first task page of the app process reads the code sets: give it twice the wait.
+    heading = page.get_by_role("heading", name=f"Task {task_id} · denial")
+    heading.wait_for(timeout=2 * real_app.WAIT_MS)
     page.get_by_role("tab", name="Decision").click()
     page.get_by_text("Learned fix for line 1:").wait_for()
     page.get_by_text("added GP: 2 of 2 paid").wait_for()
