@@ -9,38 +9,14 @@ and one audit INSERT per call, whatever else changed.
 
 from __future__ import annotations
 
-import json
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from claimdesk.db import make_engine
-from claimdesk.settings import Settings
 from claimdesk.workqueue import queue, resolve, task_view
-from tests.ui.seed import seed_app_database
 
 DECISION = {"action": "override", "reason": "payer confirmed the modifier"}
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    data_dir = tmp_path_factory.mktemp("template")
-    data = seed_app_database(Settings(_env_file=None, data_dir=data_dir))
-    (data_dir / "seed.json").write_text(json.dumps(data))
-    return data_dir
-
-
-@pytest.fixture
-def seeded(template: Path, tmp_path: Path) -> Iterator[tuple[Engine, dict[str, Any]]]:
-    shutil.copy(template / "claimdesk.db", tmp_path / "claimdesk.db")
-    engine = make_engine(Settings(_env_file=None, data_dir=tmp_path))
-    yield engine, json.loads((template / "seed.json").read_text())
-    engine.dispose()
 
 
 class Statements:
